@@ -1,0 +1,44 @@
+"""create_app(): one ASGI app mounting the API, the customer mobile web app and the staff console."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from atrium import __version__
+from atrium.config import get_settings
+from atrium.logs import configure_logging
+from atrium.web import problems
+from atrium.web.api.router import api
+
+
+def create_app(*, start_background: bool = True) -> FastAPI:
+    settings = get_settings()
+    configure_logging(settings.log_level, json_logs=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        from atrium.runtime import BackgroundRuntime
+
+        runtime = BackgroundRuntime(settings) if start_background else None
+        if runtime:
+            await runtime.start()
+        try:
+            yield
+        finally:
+            if runtime:
+                await runtime.stop()
+
+    app = FastAPI(
+        title="Atrium API",
+        version=__version__,
+        description="One-stop financial service platform: accounts, ledger, transfers and payments.",
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    problems.install(app)
+    app.include_router(api)
+    return app

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from atrium.db.engine import make_engine
+
+T = TypeVar("T")
+
+
+class ReadSession(Session):
+    """A session that cannot write: a GET endpoint gets this type, so a stray write fails loudly."""
+
+    def flush(self, objects=None) -> None:  # type: ignore[no-untyped-def]
+        if self.new or self.dirty or self.deleted:
+            raise RuntimeError("a read-only session cannot write")
+        super().flush(objects)
+
+
+class Database:
+    """The process's engines and session factories. One per process (see `atrium.db.runtime`)."""
+
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+        self.url = url
+        self.engine: Engine = make_engine(url, echo=echo, pool_size=pool_size)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.read_engine: Engine = (
+            make_engine(url, echo=echo, read_only=True) if self.is_sqlite else self.engine
+        )
+        self._write = sessionmaker(self.engine, expire_on_commit=False)
+        self._read = sessionmaker(self.read_engine, class_=ReadSession, expire_on_commit=False)
+
+    def session(self) -> Session:
+        return self._write()
+
+    def read_session(self) -> ReadSession:
+        return self._read()  # type: ignore[return-value]
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """A write transaction: commit on success, roll back on any exception."""
+        with self._write() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def run(self, work: Callable[[Session], T], *, attempts: int = 5) -> T:
+        """Run `work` in a unit of work, retrying transient conflicts (deadlock, serialization, busy).
+
+        Retrying is only safe because every money write is idempotent; `work` must be a whole use case.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.unit_of_work() as session:
+                    return work(session)
+            except (OperationalError, DBAPIError) as exc:
+                if attempt == attempts or not is_transient(exc):
+                    raise
+                time.sleep(0.005 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Deadlocks and serialization failures on PostgreSQL; 'database is locked' on SQLite."""
+    orig = getattr(exc, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate in {"40001", "40P01", "55P03"}:
+        return True
+    return "database is locked" in str(exc)

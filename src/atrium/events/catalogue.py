@@ -1,0 +1,144 @@
+"""The catalogue of integration events: every event that leaves a domain is declared here.
+
+Events are named in the past tense. Payloads carry ids and amounts, never PII (events reach brokers and
+logs). Add a new event as a subclass with a unique `type`; `EVENT_TYPES` finds it for deserialising.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from atrium.kit import clock
+from atrium.kit.ids import new_id
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: ClassVar[str]
+    id: str = Field(default_factory=lambda: new_id("evt"))
+    occurred_at: datetime = Field(default_factory=lambda: clock.now())
+
+    def aggregate_id(self) -> str | None:
+        """The id of the thing the event is about, for ordering and partitioning."""
+        return None
+
+
+EVENT_TYPES: dict[str, type[Event]] = {}
+
+
+def event_type(cls: type[Event]) -> type[Event]:
+    """Class decorator: register an event class under its `type`."""
+    if cls.type in EVENT_TYPES:
+        raise ValueError(f"duplicate event type {cls.type}")
+    EVENT_TYPES[cls.type] = cls
+    return cls
+
+
+def parse(type_: str, payload: dict) -> Event:
+    return EVENT_TYPES[type_].model_validate(payload)
+
+
+# --- accounts ---------------------------------------------------------------------------------------
+
+
+@event_type
+class AccountOpened(Event):
+    type: ClassVar[str] = "AccountOpened"
+    account_id: str
+    customer_id: str
+    product: str
+    currency: str
+
+    def aggregate_id(self) -> str | None:
+        return self.account_id
+
+
+@event_type
+class AccountClosed(Event):
+    type: ClassVar[str] = "AccountClosed"
+    account_id: str
+    customer_id: str
+
+    def aggregate_id(self) -> str | None:
+        return self.account_id
+
+
+@event_type
+class InterestPosted(Event):
+    type: ClassVar[str] = "InterestPosted"
+    account_id: str
+    amount_minor: int
+    currency: str
+    period: str
+
+    def aggregate_id(self) -> str | None:
+        return self.account_id
+
+
+# --- payments ---------------------------------------------------------------------------------------
+
+
+@event_type
+class TransferCompleted(Event):
+    type: ClassVar[str] = "TransferCompleted"
+    transfer_id: str
+    kind: str  # own | internal | interbank | qr | scheduled
+    from_account_id: str
+    to_account_id: str | None
+    amount_minor: int
+    currency: str
+    customer_id: str
+
+    def aggregate_id(self) -> str | None:
+        return self.transfer_id
+
+
+@event_type
+class TransferInitiated(Event):
+    """An interbank transfer whose money is held and sent to the rail; it settles or returns later."""
+
+    type: ClassVar[str] = "TransferInitiated"
+    transfer_id: str
+    from_account_id: str
+    amount_minor: int
+    currency: str
+    customer_id: str
+
+    def aggregate_id(self) -> str | None:
+        return self.transfer_id
+
+
+@event_type
+class TransferReturned(Event):
+    type: ClassVar[str] = "TransferReturned"
+    transfer_id: str
+    reason: str
+    customer_id: str
+
+    def aggregate_id(self) -> str | None:
+        return self.transfer_id
+
+
+@event_type
+class TransferFailed(Event):
+    type: ClassVar[str] = "TransferFailed"
+    transfer_id: str
+    reason: str
+    customer_id: str
+
+    def aggregate_id(self) -> str | None:
+        return self.transfer_id
+
+
+@event_type
+class PaymentLimitChanged(Event):
+    type: ClassVar[str] = "PaymentLimitChanged"
+    customer_id: str
+    setting: str
+
+    def aggregate_id(self) -> str | None:
+        return self.customer_id

@@ -1,0 +1,1 @@
+"""Domain-free helpers: money, ids, clock, errors, pagination. Imports nothing of atrium."""

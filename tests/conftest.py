@@ -1,0 +1,110 @@
+"""Test fixtures shared by every domain.
+
+The suite runs on SQLite by default and on PostgreSQL when ATRIUM_TEST_DATABASE_URL is set
+(`make test` runs both). The schema is built once per session from the models (plus database extras such as the
+ledger's PostgreSQL constraint trigger); tests/db/test_migrations.py proves that the Alembic migrations
+build the very same schema. Each test gets clean tables (deleted after it), so API tests that commit at
+the edge stay isolated.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+os.environ.setdefault("ATRIUM_ENV", "test")
+
+from atrium.config import reset_settings_cache  # noqa: E402
+from atrium.db import runtime as db_runtime  # noqa: E402
+from atrium.db.session import Database  # noqa: E402
+from atrium.identity import passwords  # noqa: E402
+from atrium.schema import install_extras, metadata  # noqa: E402
+
+passwords.use_fast_hasher()
+
+
+def _database_url(tmp_root: Path) -> str:
+    url = os.environ.get("ATRIUM_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_root / 'atrium-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    url = _database_url(tmp_path_factory.mktemp("db"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if url.startswith("postgres") and worker:
+        url = _per_worker_pg_database(url, worker)
+    os.environ["ATRIUM_DATABASE_URL"] = url
+    reset_settings_cache()
+    db = Database(url)
+    if not db.is_sqlite:
+        _reset_pg_schema(db)
+    with db.engine.begin() as conn:
+        metadata.create_all(conn)
+        install_extras(conn)
+    db_runtime.set_db(db)
+    yield db
+    db_runtime.set_db(None)
+    db.dispose()
+
+
+def _per_worker_pg_database(url: str, worker: str) -> str:
+    """Each xdist worker gets its own PostgreSQL database, created if missing."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from atrium.db.engine import normalise_url
+
+    u = make_url(normalise_url(url))
+    name = f"{u.database}_{worker}"
+    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return u.set(database=name).render_as_string(hide_password=False)
+
+
+def _reset_pg_schema(db: Database) -> None:
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
+
+
+@pytest.fixture()
+def db(database: Database) -> Iterator[Database]:
+    """A database with empty tables; everything the test wrote is deleted afterwards."""
+    yield database
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    with database.engine.begin() as conn:
+        if database.is_sqlite:
+            conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+            for name in tables:
+                conn.exec_driver_sql(f'DELETE FROM "{name}"')
+        else:
+            conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{n}"' for n in tables) + " CASCADE")
+
+
+@pytest.fixture()
+def session(db: Database):  # type: ignore[no-untyped-def]
+    """A plain write session; the test commits or not as the case needs."""
+    with db.session() as s:
+        yield s
+        s.rollback()
+
+
+@pytest.fixture()
+def client(db: Database):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from atrium.app import create_app
+
+    app = create_app(start_background=False)
+    with TestClient(app) as c:
+        yield c
