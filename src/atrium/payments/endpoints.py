@@ -1,0 +1,119 @@
+"""/api/v1 transfers, payees and banks: parse → call the service → return. The customer is always the
+signed-in one; every id in a path or body is checked against them (someone else's → 404)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from atrium.db import idempotency
+from atrium.payments import service
+from atrium.payments.schemas import (
+    BankRead,
+    PayeeCreate,
+    PayeeRead,
+    PayeeUpdate,
+    TransferCreate,
+    TransferPage,
+    TransferRead,
+)
+from atrium.web.deps import CurrentCustomer, IdempotencyKey, ReadOnlySession, WriteSession
+
+router = APIRouter(tags=["payments"])
+
+# The JSON API is its own limits channel (the bank gives it lower limits than the app); the mobile web
+# app calls the service with channel "mobile".
+CHANNEL = "api"
+
+
+def _replay(stored: idempotency.StoredResponse) -> JSONResponse:
+    return JSONResponse(stored.body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"})
+
+
+def _remember(
+    session: Session, scope: str, key: str, request: Any, status: int, body: Any
+) -> JSONResponse | None:
+    """Store the response with the write; if a concurrent duplicate stored first, answer with its response."""
+    try:
+        with session.begin_nested():
+            idempotency.store(session, scope, key, request, status, body)
+    except idempotency.IdempotencyKeyInFlight:
+        # The service already replayed the other request's transfer (nothing was paid twice); answer
+        # with what that request answered.
+        stored = idempotency.lookup(session, scope, key, request)
+        if stored is None:
+            raise
+        return _replay(stored)
+    return None
+
+
+@router.post("/transfers", status_code=201, response_model=TransferRead,
+             responses={409: {"description": "Idempotency-Key reused with another request"},
+                        422: {"description": "Refused: funds, limits, currency, account status, details"}})
+def create_transfer(
+    body: TransferCreate, customer: CurrentCustomer, session: WriteSession, key: IdempotencyKey
+) -> Response:
+    """Transfer money from one of your accounts. Own and Atrium transfers complete at once; transfers to
+    other banks are `pending` until the clearing rail settles or returns them."""
+    scope = f"customer:{customer.id}:transfers"
+    request = body.model_dump(mode="json")
+    stored = idempotency.lookup(session, scope, key, request)
+    if stored is not None:
+        return _replay(stored)
+    result = service.transfer(
+        session, customer_id=customer.id, idempotency_key=key, from_account_id=body.from_account_id,
+        to=body.to, amount_minor=body.amount_minor, currency=body.currency, memo=body.memo, channel=CHANNEL,
+    )
+    payload = result.model_dump(mode="json")
+    return _remember(session, scope, key, request, 201, payload) or JSONResponse(payload, status_code=201)
+
+
+@router.get("/transfers", response_model=TransferPage)
+def list_transfers(
+    customer: CurrentCustomer,
+    session: ReadOnlySession,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    account_id: Annotated[str | None, Query(max_length=40)] = None,
+    status: Literal["pending", "completed", "settled", "returned", "failed"] | None = None,
+) -> TransferPage:
+    return service.list_transfers(
+        session, customer_id=customer.id, account_id=account_id, status=status, cursor=cursor, limit=limit
+    )
+
+
+@router.get("/transfers/{transfer_id}", response_model=TransferRead)
+def get_transfer(transfer_id: str, customer: CurrentCustomer, session: ReadOnlySession) -> TransferRead:
+    return service.get_transfer(session, customer_id=customer.id, transfer_id=transfer_id)
+
+
+@router.get("/payees", response_model=list[PayeeRead])
+def list_payees(customer: CurrentCustomer, session: ReadOnlySession) -> list[PayeeRead]:
+    return service.list_payees(session, customer_id=customer.id)
+
+
+@router.post("/payees", status_code=201, response_model=PayeeRead)
+def save_payee(body: PayeeCreate, customer: CurrentCustomer, session: WriteSession) -> PayeeRead:
+    return service.save_payee(session, customer_id=customer.id, data=body)
+
+
+@router.patch("/payees/{payee_id}", response_model=PayeeRead)
+def rename_payee(
+    payee_id: str, body: PayeeUpdate, customer: CurrentCustomer, session: WriteSession
+) -> PayeeRead:
+    return service.rename_payee(session, customer_id=customer.id, payee_id=payee_id, nickname=body.nickname)
+
+
+@router.delete("/payees/{payee_id}", status_code=204)
+def delete_payee(payee_id: str, customer: CurrentCustomer, session: WriteSession) -> Response:
+    service.delete_payee(session, customer_id=customer.id, payee_id=payee_id)
+    return Response(status_code=204)
+
+
+@router.get("/banks", response_model=list[BankRead])
+def list_banks(customer: CurrentCustomer) -> list[BankRead]:
+    """Banks reachable through the clearing rail, for the payee form."""
+    return service.list_banks()

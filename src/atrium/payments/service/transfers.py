@@ -1,0 +1,285 @@
+"""Make a transfer; read and list them.
+
+`transfer` is the use case of the API and the app; `execute` is the reusable core (QR pay, scheduled and
+standing orders call it with their own `ResolvedDestination`, method and channel). Both run in the
+caller's transaction and only flush: the money moves, the Transfer row and its outbox event appear
+together, or nothing happens at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from atrium.accounts import service as accounts
+from atrium.accounts.schemas import DepositAccountRead
+from atrium.config import get_settings
+from atrium.events import outbox
+from atrium.events.catalogue import TransferCompleted, TransferInitiated
+from atrium.kit import clock
+from atrium.kit.errors import IdempotencyConflict
+from atrium.kit.hashing import fingerprint
+from atrium.kit.ids import new_id
+from atrium.kit.money import CURRENCY_EXPONENT
+from atrium.kit.pagination import decode_cursor, encode_cursor
+from atrium.ledger import errors as ledger_errors
+from atrium.ledger import service as ledger
+from atrium.limits import service as limits
+from atrium.payments import domain
+from atrium.payments.domain import RuleBroken, ledger_key
+from atrium.payments.errors import InsufficientFunds, InvalidPaymentDetails, TransferNotFound
+from atrium.payments.models import Transfer
+from atrium.payments.schemas import Counterparty, Destination, TransferPage, TransferRead
+from atrium.payments.service.destinations import ResolvedDestination, check_source, resolve
+
+
+def clearing_account_code(currency: str) -> str:
+    return f"bank:clearing:{currency}"
+
+
+def settlement_account_code(currency: str) -> str:
+    return f"bank:settlement:{currency}"
+
+
+def to_read(t: Transfer) -> TransferRead:
+    return TransferRead(
+        id=t.id, kind=t.kind, status=t.status, channel=t.channel, from_account_id=t.from_account_id,
+        to=Counterparty(
+            type=t.to_type,
+            account_id=t.to_account_id if t.kind == "own" else None,
+            payee_id=t.to_payee_id,
+            bank_code=t.to_bank_code,
+            masked_account_number=domain.mask_account_number(t.to_account_number or "") or None,
+            name=t.to_name,
+            display=t.to_display,
+        ),
+        amount_minor=t.amount_minor, currency=t.currency, memo=t.memo, failure_code=t.failure_code,
+        failure_reason=t.failure_reason, journal_id=t.journal_id, hold_id=t.hold_id, created_at=t.created_at,
+        settled_at=t.settled_at,
+    )
+
+
+def _by_key(session: Session, customer_id: str, idempotency_key: str) -> Transfer | None:
+    return session.scalar(
+        select(Transfer).where(
+            Transfer.customer_id == customer_id, Transfer.idempotency_key == idempotency_key
+        )
+    )
+
+
+def _replay(existing: Transfer, request_hash: str) -> TransferRead:
+    if existing.request_hash != request_hash:
+        raise IdempotencyConflict(
+            "this idempotency key was already used for a different transfer", transfer_id=existing.id
+        )
+    return to_read(existing)
+
+
+def request_fingerprint(**request: Any) -> str:
+    """What makes two transfer requests "the same" for idempotency."""
+    return fingerprint(request)
+
+
+def transfer(
+    session: Session, *, customer_id: str, idempotency_key: str, from_account_id: str, to: Destination,
+    amount_minor: int, currency: str, memo: str = "", channel: str,
+) -> TransferRead:
+    """Move money from the customer's account to `to`. Same key and request → the first transfer again;
+    same key, other request → 409. See the package docstring for the routes and their invariants."""
+    check_idempotency_key(idempotency_key)
+    request_hash = request_fingerprint(
+        from_account_id=from_account_id, to=to.model_dump(mode="json"), amount_minor=amount_minor,
+        currency=currency, memo=memo, channel=channel,
+    )
+    existing = _by_key(session, customer_id, idempotency_key)
+    if existing is not None:
+        return _replay(existing, request_hash)
+    check_amount_and_currency(amount_minor, currency)
+    source = accounts.get_owned(session, customer_id=customer_id, account_id=from_account_id)
+    check_source(source, currency)
+    destination = resolve(session, customer_id=customer_id, to=to, source=source, currency=currency)
+    return execute(
+        session, customer_id=customer_id, idempotency_key=idempotency_key, request_hash=request_hash,
+        source=source, destination=destination, amount_minor=amount_minor, currency=currency, memo=memo,
+        channel=channel,
+    )
+
+
+def check_idempotency_key(key: str) -> None:
+    if not isinstance(key, str) or not 1 <= len(key) <= 100 or not key.isprintable():
+        raise InvalidPaymentDetails("an idempotency key is 1 to 100 printable characters")
+
+
+def check_amount_and_currency(amount_minor: int, currency: str) -> None:
+    try:
+        domain.check_amount(amount_minor)
+    except RuleBroken as exc:
+        raise InvalidPaymentDetails(str(exc), amount_minor=str(amount_minor)) from None
+    if currency not in CURRENCY_EXPONENT:
+        raise InvalidPaymentDetails(f"unsupported currency {currency!r}", currency=currency)
+
+
+def execute(
+    session: Session, *, customer_id: str, idempotency_key: str, request_hash: str,
+    source: DepositAccountRead, destination: ResolvedDestination, amount_minor: int, currency: str, memo: str,
+    channel: str, method: str | None = None, ledger_kind: str | None = None,
+) -> TransferRead:
+    """The core every payment kind shares: idempotency, limits, then the ledger, the row and the event.
+
+    The caller has checked that `source` belongs to `customer_id` and that `destination` can receive
+    `currency`. `method` (limits) and `ledger_kind` default from `destination.kind`.
+    """
+    check_idempotency_key(idempotency_key)
+    check_amount_and_currency(amount_minor, currency)
+    check_source(source, currency)
+    try:
+        memo = domain.normalise_memo(memo)
+    except RuleBroken as exc:
+        raise InvalidPaymentDetails(str(exc)) from None
+    method = method or domain.METHOD_FOR_KIND[destination.kind]
+    ledger_kind = ledger_kind or domain.LEDGER_KIND[destination.kind]
+    # One savepoint around the whole payment: a refusal (limits, funds) undoes the row and the limit usage
+    # even for a caller that catches the error and carries on in the same transaction (a standing order).
+    with session.begin_nested():
+        return _execute(
+            session, customer_id=customer_id, idempotency_key=idempotency_key, request_hash=request_hash,
+            source=source, destination=destination, amount_minor=amount_minor, currency=currency, memo=memo,
+            channel=channel, method=method, ledger_kind=ledger_kind,
+        )
+
+
+def _execute(
+    session: Session, *, customer_id: str, idempotency_key: str, request_hash: str,
+    source: DepositAccountRead, destination: ResolvedDestination, amount_minor: int, currency: str, memo: str,
+    channel: str, method: str, ledger_kind: str,
+) -> TransferRead:
+    now = clock.now()
+    row = Transfer(
+        id=new_id("trf"), customer_id=customer_id, kind=destination.kind, method=method, channel=channel,
+        status="pending" if destination.kind == "interbank" else "completed",
+        from_account_id=source.id, from_ledger_account_id=source.ledger_account_id,
+        to_type=destination.to_type, to_account_id=destination.account_id,
+        to_ledger_account_id=destination.ledger_account_id, to_payee_id=destination.payee_id,
+        to_bank_code=destination.bank_code, to_account_number=destination.account_number,
+        to_name=destination.name, to_display=destination.display[:160], amount_minor=amount_minor,
+        currency=currency, memo=memo, idempotency_key=idempotency_key, request_hash=request_hash,
+        created_at=now, updated_at=now, settled_at=None if destination.kind == "interbank" else now,
+    )
+    try:
+        # The unique (customer, key) index is the last word on duplicates: a concurrent request with the
+        # same key waits here for the first to commit, then replays it instead of paying twice.
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        existing = _by_key(session, customer_id, idempotency_key)
+        if existing is None:
+            raise
+        return _replay(existing, request_hash)
+
+    # Lock the deposit accounts (ascending id) so a concurrent close_account cannot slip in between our
+    # checks and the posting; it re-checks both are still open. Then limits, then the ledger.
+    accounts.lock_open(session, [a for a in (source.id, destination.account_id) if a is not None])
+    limits.check_and_reserve(
+        session, customer_id=customer_id, channel=channel, method=method, amount_minor=amount_minor,
+        currency=currency, at=now,
+    )
+    description = memo or "Transfer"
+    metadata = {"transfer_id": row.id, "from_account_id": source.id}
+    try:
+        if destination.kind == "interbank":
+            _hold_for_rail(session, row, source, description, metadata, ledger_kind)
+        else:
+            assert destination.ledger_account_id is not None
+            journal = ledger.post_transfer(
+                session, idempotency_key=ledger_key(row.id, "post"),
+                debit_account_id=source.ledger_account_id, credit_account_id=destination.ledger_account_id,
+                amount_minor=amount_minor, currency=currency,
+                kind=ledger_kind, description=description,
+                metadata=metadata | {"to_account_id": destination.account_id},
+            )
+            row.journal_id = journal.id
+    except ledger_errors.InsufficientFunds as exc:
+        available = exc.extra.get("available_minor")
+        if available is None:
+            available = ledger.get_account(session, source.ledger_account_id).available_minor
+        raise InsufficientFunds(
+            f"the account has {available} minor units of {currency} available;"
+            f" the transfer needs {amount_minor}",
+            account_id=source.id, available_minor=available, currency=currency, amount_minor=amount_minor,
+        ) from None
+    session.flush()
+    if row.kind == "interbank":
+        outbox.record(session, TransferInitiated(
+            transfer_id=row.id, from_account_id=row.from_account_id, amount_minor=amount_minor,
+            currency=currency, customer_id=customer_id,
+        ))
+    else:
+        outbox.record(session, TransferCompleted(
+            transfer_id=row.id, kind=row.kind, from_account_id=row.from_account_id,
+            to_account_id=row.to_account_id, amount_minor=amount_minor, currency=currency,
+            customer_id=customer_id,
+        ))
+    return to_read(row)
+
+
+def _hold_for_rail(
+    session: Session, row: Transfer, source: DepositAccountRead, description: str, metadata: dict[str, Any],
+    ledger_kind: str,
+) -> None:
+    """Reserve the money against the bank's clearing account until the rail settles or returns it."""
+    clearing = ledger.get_or_create_internal(
+        session, code=clearing_account_code(row.currency), name=f"Interbank clearing {row.currency}",
+        type="liability", currency=row.currency,
+    )
+    hold = ledger.place_hold(
+        session, idempotency_key=ledger_key(row.id, "hold"), debit_account_id=source.ledger_account_id,
+        credit_account_id=clearing.id, amount_minor=row.amount_minor, currency=row.currency,
+        expires_at=row.created_at + timedelta(seconds=get_settings().ledger.hold_ttl_s), kind=ledger_kind,
+        description=description, metadata=metadata | {"bank_code": row.to_bank_code},
+    )
+    row.hold_id = hold.id
+
+
+def get_transfer(session: Session, *, customer_id: str, transfer_id: str) -> TransferRead:
+    t = session.get(Transfer, transfer_id)
+    if t is None or t.customer_id != customer_id:
+        raise TransferNotFound("no such transfer", transfer_id=transfer_id)
+    return to_read(t)
+
+
+def existing_ids(session: Session, transfer_ids: Sequence[str]) -> set[str]:
+    """Which of these transfer ids were committed (for reconciliation and the benchmarks)."""
+    found: set[str] = set()
+    ids = list(transfer_ids)
+    for lo in range(0, len(ids), 500):
+        found.update(session.scalars(select(Transfer.id).where(Transfer.id.in_(ids[lo : lo + 500]))))
+    return found
+
+
+def list_transfers(
+    session: Session, *, customer_id: str, account_id: str | None = None, status: str | None = None,
+    cursor: str | None = None, limit: int = 20,
+) -> TransferPage:
+    """The customer's transfers, newest first (ids are time-ordered, so the id is the keyset)."""
+    limit = max(1, min(limit, 100))
+    stmt = select(Transfer).where(Transfer.customer_id == customer_id)
+    if account_id is not None:
+        stmt = stmt.where(Transfer.from_account_id == account_id)
+    if status is not None:
+        stmt = stmt.where(Transfer.status == status)
+    if cursor:
+        key = decode_cursor(cursor)
+        if len(key) != 1 or not isinstance(key[0], str):
+            raise InvalidPaymentDetails("malformed cursor")
+        stmt = stmt.where(Transfer.id < key[0])
+    rows = session.scalars(stmt.order_by(Transfer.id.desc()).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return TransferPage(
+        items=[to_read(t) for t in rows], next_cursor=encode_cursor([rows[-1].id]) if more and rows else None
+    )
