@@ -135,6 +135,54 @@ class TransferFailed(Event):
 
 
 @event_type
+class QrPaymentCompleted(Event):
+    """A customer paid a merchant's QR code (the transfer also emits TransferCompleted, kind "qr")."""
+
+    type: ClassVar[str] = "QrPaymentCompleted"
+    transfer_id: str
+    merchant_id: str
+    category: str  # the merchant's category: cash-flow charts and campaigns group spending by it
+    customer_id: str
+    amount_minor: int
+    currency: str
+    reference: str
+
+    def aggregate_id(self) -> str | None:
+        return self.transfer_id
+
+
+@event_type
+class StandingOrderExecuted(Event):
+    """One occurrence of a scheduled or standing order paid (interbank ones are then pending)."""
+
+    type: ClassVar[str] = "StandingOrderExecuted"
+    order_id: str
+    customer_id: str
+    occurrence_on: str  # ISO date of the occurrence
+    transfer_id: str
+    amount_minor: int
+    currency: str
+
+    def aggregate_id(self) -> str | None:
+        return self.order_id
+
+
+@event_type
+class StandingOrderFailed(Event):
+    """One occurrence could not be paid; `suspended` when that was the order's third failure in a row."""
+
+    type: ClassVar[str] = "StandingOrderFailed"
+    order_id: str
+    customer_id: str
+    occurrence_on: str
+    reason_code: str
+    suspended: bool
+
+    def aggregate_id(self) -> str | None:
+        return self.order_id
+
+
+@event_type
 class PaymentLimitChanged(Event):
     type: ClassVar[str] = "PaymentLimitChanged"
     customer_id: str
