@@ -1,0 +1,179 @@
+"""QR pay: scan (camera via BarcodeDetector where the browser has it, else paste or upload the code's
+text) → the merchant and amount from the signed payload → pick the account → pay → the result screen.
+
+Nothing in a payload is shown before `parse_qr` has verified its signature; the payment itself goes
+through `pay_qr` (the customer's QR switch and QR limits apply) with an idempotency key minted when the
+confirmation is rendered, so a double tap pays once.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from atrium.accounts.schemas import DepositAccountRead
+from atrium.db.runtime import get_db
+from atrium.kit.errors import AtriumError, ValidationFailed
+from atrium.kit.money import parse_major
+from atrium.payments.qr import service as qr
+from atrium.payments.qr.schemas import QrDetails
+from atrium.web.deps import CurrentCustomer, ReadOnlySession
+from atrium.web.mobile import csrf, messages, presenters
+from atrium.web.mobile.pages.transfer_form import load_choices, new_idempotency_key, valid_key
+from atrium.web.mobile.routing import PageRoute
+from atrium.web.mobile.templating import redirect, render, translator
+
+router = APIRouter(route_class=PageRoute)
+CHANNEL = "mobile"
+MAX_PAYLOAD = 2_000
+
+Payload = Annotated[str, Form(max_length=MAX_PAYLOAD)]
+
+
+def _scan(
+    request: Request, *, payload: str = "", error: str | None = None, status_code: int = 200
+) -> Response:
+    return render(
+        request,
+        "pages/qr_scan.html",
+        status_code=status_code,
+        title=translator(request)("qr.title"),
+        tab="scan",
+        back="/",
+        payload=payload,
+        error=error,
+    )
+
+
+@router.get("/pay/qr")
+def qr_scan(request: Request, customer: CurrentCustomer) -> Response:
+    return _scan(request)
+
+
+def _confirm(
+    request: Request,
+    *,
+    payload: str,
+    details: QrDetails,
+    accounts: list[DepositAccountRead],
+    from_account_id: str,
+    amount: str,
+    idempotency_key: str,
+    errors: dict[str, str] | None = None,
+    alert: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    t = translator(request)
+    usable = [a for a in accounts if a.currency == details.currency]
+    if not any(a.id == from_account_id for a in usable):
+        from_account_id = next(
+            (a.id for a in usable if a.available_minor > 0), usable[0].id if usable else ""
+        )
+    return render(
+        request,
+        "pages/qr_confirm.html",
+        status_code=status_code,
+        title=t("qr.confirm.title"),
+        tab="scan",
+        back="/pay/qr",
+        payload=payload,
+        details=details,
+        accounts=usable,
+        from_account_id=from_account_id,
+        amount=amount,
+        idempotency_key=idempotency_key,
+        errors=errors or {},
+        alert=alert,
+        account_name=lambda a: presenters.account_name(a, t),
+    )
+
+
+@router.post("/pay/qr/review", dependencies=[Depends(csrf.verify)])
+def qr_review(
+    request: Request, customer: CurrentCustomer, session: ReadOnlySession, payload: Payload = ""
+) -> Response:
+    t = translator(request)
+    payload = payload.strip()
+    if not payload:
+        return _scan(request, error=t("qr.error.empty"), status_code=422)
+    try:
+        details = qr.parse_qr(session, payload)
+    except AtriumError as exc:
+        return _scan(request, payload=payload, error=messages.describe(exc, t), status_code=422)
+    if details.already_paid:
+        return _scan(request, payload=payload, error=t("error.qr-already-paid"), status_code=422)
+    accounts = load_choices(session, customer.id).accounts
+    return _confirm(
+        request,
+        payload=payload,
+        details=details,
+        accounts=accounts,
+        from_account_id="",
+        amount="",
+        idempotency_key=new_idempotency_key(),
+    )
+
+
+@router.post("/pay/qr/confirm", dependencies=[Depends(csrf.verify)])
+def qr_confirm(
+    request: Request,
+    customer: CurrentCustomer,
+    session: ReadOnlySession,
+    payload: Payload = "",
+    from_account_id: Annotated[str, Form(max_length=40)] = "",
+    amount: Annotated[str, Form(max_length=40)] = "",
+    idempotency_key: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    t = translator(request)
+    if not valid_key(idempotency_key):
+        raise ValidationFailed("the payment form lost its idempotency key")
+    payload = payload.strip()
+    try:
+        details = qr.parse_qr(session, payload)
+    except AtriumError as exc:
+        return _scan(request, payload=payload, error=messages.describe(exc, t), status_code=422)
+    accounts = load_choices(session, customer.id).accounts
+    again = {
+        "payload": payload,
+        "details": details,
+        "accounts": accounts,
+        "from_account_id": from_account_id,
+        "amount": amount,
+        "idempotency_key": idempotency_key,
+    }
+    amount_minor: int | None = None
+    if details.amount_minor is None:
+        try:
+            amount_minor = parse_major(amount, details.currency) if amount.strip() else None
+        except ValueError:
+            amount_minor = None
+        if amount_minor is None or amount_minor <= 0:
+            return _confirm(
+                request, **again, errors={"amount": t("transfer.error.amount_format")}, status_code=422
+            )
+    if not any(a.id == from_account_id and a.currency == details.currency for a in accounts):
+        return _confirm(
+            request, **again, errors={"from_account_id": t("transfer.error.from")}, status_code=422
+        )
+    session.close()
+    try:
+        done = get_db().run(
+            lambda s: qr.pay_qr(
+                s,
+                customer_id=customer.id,
+                idempotency_key=idempotency_key,
+                from_account_id=from_account_id,
+                payload=payload,
+                amount_minor=amount_minor,
+                channel=CHANNEL,
+            )
+        )
+    except AtriumError as exc:
+        with get_db().read_session() as fresh:
+            again["accounts"] = load_choices(fresh, customer.id).accounts
+        return _confirm(
+            request, **again, alert=messages.describe(exc, t, currency=details.currency), status_code=422
+        )
+    return redirect(request, f"/transfer/result/{done.id}")

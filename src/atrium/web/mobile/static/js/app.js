@@ -1,0 +1,66 @@
+/* Atrium mobile: the little behaviour the pages need beyond htmx. Every page works without it. */
+(function () {
+  "use strict";
+
+  // Installable and offline-aware: the service worker serves the offline page when the network is gone.
+  if ("serviceWorker" in navigator && window.isSecureContext) {
+    window.addEventListener("load", function () {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* optional */ });
+    });
+  }
+
+  // Show / hide a password. The button names its action and says whether it is pressed.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-toggle-password]");
+    if (!button) return;
+    var input = document.getElementById(button.getAttribute("data-toggle-password"));
+    if (!input) return;
+    var show = input.type === "password";
+    input.type = show ? "text" : "password";
+    button.setAttribute("aria-pressed", show ? "true" : "false");
+    var use = button.querySelector("use");
+    if (use) {
+      var href = use.getAttribute("href");
+      use.setAttribute("href", href.replace(/#.*$/, show ? "#eye-off" : "#eye"));
+    }
+  });
+
+  // A form marked data-submit-once disables its submit button after the first submit, so a double tap
+  // sends one request (the server's idempotency key is the real guarantee; this spares the round trip).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-submit-once]")) return;
+    if (form.dataset.submitted === "1") { event.preventDefault(); return; }
+    form.dataset.submitted = "1";
+    form.querySelectorAll("button[type=submit]").forEach(function (b) {
+      b.setAttribute("aria-disabled", "true");
+      var busy = b.getAttribute("data-busy-text");
+      if (busy) b.textContent = busy;
+    });
+  });
+
+  // Pages restored from the back/forward cache must accept a new submit.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form[data-submit-once]").forEach(function (form) {
+      delete form.dataset.submitted;
+      form.querySelectorAll("button[type=submit]").forEach(function (b) { b.removeAttribute("aria-disabled"); });
+    });
+  });
+
+  // A language picker whose radios submit as soon as one is chosen (the button remains for no-JS use).
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input.matches && input.matches("[data-autosubmit]")) input.form.requestSubmit();
+  });
+
+  // Mirror the chosen account's available balance next to the amount field in the transfer form.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[name=from_account_id]")) return;
+    var out = document.getElementById("available-hint");
+    if (out && input.dataset.available) out.textContent = input.dataset.available;
+    var cur = document.getElementById("amount-currency");
+    if (cur && input.dataset.symbol) cur.textContent = input.dataset.symbol;
+  });
+})();

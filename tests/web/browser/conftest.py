@@ -1,0 +1,143 @@
+"""Browser tests: the real app served by uvicorn (in a thread, on a free port, against the test database)
+and driven by headless Chromium through Playwright's sync API.
+
+They are skipped only when /usr/bin/chromium is absent on a developer's machine; under CI=true a missing
+Chromium fails the run instead of silently skipping the whole browser suite.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {"width": 390, "height": 844}
+ROOT = Path(__file__).resolve().parents[3]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+VENDOR = ROOT / "src" / "atrium" / "web" / "static" / "vendor"
+
+pytestmark = pytest.mark.browser
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{CHROMIUM} is missing: CI must run the browser tests (apt-get install chromium)")
+    pytest.skip(f"{CHROMIUM} is not installed")
+
+
+def _require_vendor() -> None:
+    missing = [n for n in ("htmx.min.js", "axe.min.js") if not (VENDOR / n).is_file()]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} missing in {VENDOR}: run `npm ci && python -m atrium.web.assets`")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(database) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The whole app (API, pages, static files) on a free local port, sharing the test database."""
+    import uvicorn
+
+    from atrium.app import create_app
+
+    _require_chromium()
+    _require_vendor()
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(start_background=False),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+        )
+    )
+    thread = threading.Thread(target=server.run, name="uvicorn-browser-tests", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:  # type: ignore[type-arg]
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+# Every page records Content-Security-Policy violations; a test fails if any happened (the CSP forbids
+# inline code, so a violation means something on the page silently did not work).
+_WATCH_CSP = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', e => window.__cspViolations.push(
+  e.violatedDirective + ' ' + (e.sourceFile || '') + ':' + e.lineNumber + ' ' + (e.sample || '')));
+"""
+
+
+@pytest.fixture()
+def page(browser, live_server, db):  # type: ignore[no-untyped-def]
+    """A phone-sized page (390×844) in a fresh browser context (no cookies), Chinese by default."""
+    context = browser.new_context(
+        viewport=PHONE,
+        locale="zh-CN",
+        base_url=live_server,
+        extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"},
+    )
+    context.set_default_timeout(10_000)
+    context.add_init_script(_WATCH_CSP)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    try:
+        violations = pg.evaluate("window.__cspViolations || []") if not pg.is_closed() else []
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+    assert not violations, f"CSP violations: {violations}"
+
+
+def shoot(pg, name: str) -> Path:  # type: ignore[no-untyped-def]
+    """Save a viewport screenshot to test-artifacts/screenshots/<name>.png (git-ignored)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    pg.screenshot(path=str(path))
+    return path
+
+
+def sign_in(pg, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    pg.goto("/login")
+    pg.get_by_label("用户名").fill(username)
+    pg.get_by_label("登录密码", exact=True).fill(password)
+    pg.get_by_role("button", name="登录", exact=True).click()
+    pg.wait_for_url("**/")

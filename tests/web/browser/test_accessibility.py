@@ -1,0 +1,143 @@
+"""Accessibility in the browser: axe-core (WCAG 2.x A/AA, contrast included) on every page, 44 px touch
+targets, the skip link and visible keyboard focus."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.web.browser.conftest import PHONE, VENDOR, sign_in
+from tests.web.mobile.factories import deposit, seed_customer
+
+pytestmark = pytest.mark.browser
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+@pytest.fixture()
+def audit_page(browser, live_server, db):  # type: ignore[no-untyped-def]
+    # axe is injected as a script, which the app's CSP (rightly) forbids: this context bypasses the CSP.
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", base_url=live_server, bypass_csp=True)
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+def _axe(page) -> list[dict]:  # type: ignore[no-untyped-def]
+    page.add_script_tag(path=str(VENDOR / "axe.min.js"))
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "nodes": [n["target"] for n in v["nodes"][:5]],
+            "summary": v["nodes"][0].get("failureSummary", "")[:300],
+        }
+        for v in result["violations"]
+    ]
+
+
+def _small_targets(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """Interactive elements smaller than 44×44 CSS px (WCAG 2.5.5), other than links inside text."""
+    return page.evaluate("""() => {
+      const out = [];
+      const selector = 'a[href], button, input:not([type=hidden]), select, textarea, summary';
+      for (const el of document.querySelectorAll(selector)) {
+        const r = el.getBoundingClientRect();
+        const style = getComputedStyle(el);
+        if (r.width === 0 || r.height === 0 || style.visibility === 'hidden') continue;
+        if (el.classList.contains('skip-link')) continue;
+        // A radio or checkbox is covered by its card-sized label; measure the label instead.
+        const choice = el.type === 'radio' || el.type === 'checkbox';
+        const box = choice ? (el.closest('label') || el).getBoundingClientRect() : r;
+        const size = `${Math.round(box.width)}x${Math.round(box.height)}`;
+        if (box.width < 44 || box.height < 44) out.push(el.outerHTML.slice(0, 90) + ' ' + size);
+      }
+      return out;
+    }""")
+
+
+def _pages(db) -> tuple:  # type: ignore[no-untyped-def]
+    who = seed_customer(db, username="a11y")
+    for i in range(3):
+        deposit(db, who.accounts[0], 1_000 + i, f"Refund {i}")
+    return who, [
+        "/",
+        f"/accounts/{who.accounts[0].id}",
+        "/transfer",
+        "/limits",
+        "/settings",
+        "/accounts/acc_nope",
+        "/offline",
+    ]
+
+
+def test_every_page_passes_axe_and_has_44px_targets(audit_page, db):
+    page = audit_page
+    page.goto("/login")
+    problems = {"/login": _axe(page)}
+    small = {"/login": _small_targets(page)}
+    who, paths = _pages(db)
+    sign_in(page, who.username, who.password)
+    for path in paths:
+        page.goto(path)
+        problems[path] = _axe(page)
+        small[path] = _small_targets(page)
+    # The confirmation screen and a form with errors, too.
+    page.goto("/transfer")
+    page.get_by_label("转账金额").fill("1")
+    page.get_by_role("button", name="下一步").click()
+    page.wait_for_url("**/transfer/review")
+    problems["confirm"], small["confirm"] = _axe(page), _small_targets(page)
+    page.goto("/transfer")
+    page.get_by_label("转账金额").fill("abc")
+    page.get_by_role("button", name="下一步").click()
+    problems["errors"], small["errors"] = _axe(page), _small_targets(page)
+    problems = {k: v for k, v in problems.items() if v}
+    small = {k: v for k, v in small.items() if v}
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+    assert not small, json.dumps(small, ensure_ascii=False, indent=1)
+
+
+def test_english_pages_pass_axe(audit_page, live_server, db):
+    page = audit_page
+    page.context.add_cookies([{"name": "atrium_locale", "value": "en", "url": live_server}])
+    who, paths = _pages(db)
+    page.goto("/login")
+    assert not _axe(page)
+    page.get_by_label("Username").fill(who.username)
+    page.get_by_label("Password", exact=True).fill(who.password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url("**/")
+    problems = {}
+    for path in paths:
+        page.goto(path)
+        problems[path] = _axe(page)
+    problems = {k: v for k, v in problems.items() if v}
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+def test_the_skip_link_is_the_first_stop_and_moves_focus_to_main(page, db):
+    who = seed_customer(db, username="keys")
+    sign_in(page, who.username, who.password)
+    page.goto("/transfer")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="跳到主要内容")
+    expect(skip).to_be_focused()
+    box = skip.bounding_box()
+    assert box is not None and box["y"] >= 0  # it slid into view when focused
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#main"
+
+
+def test_keyboard_focus_is_visible(page, db):
+    who = seed_customer(db, username="focus")
+    sign_in(page, who.username, who.password)
+    page.goto("/settings")
+    for _ in range(4):
+        page.keyboard.press("Tab")
+    outline = page.evaluate("""() => { const s = getComputedStyle(document.activeElement);
+        return [document.activeElement.tagName, s.outlineStyle, parseFloat(s.outlineWidth)]; }""")
+    assert outline[1] != "none" and outline[2] >= 2, outline
