@@ -30,16 +30,19 @@ def _digest(token: str) -> str:
 
 
 def create_customer(
-    session: Session, *, username: str, password: str, display_name: str, locale: str = "zh",
-    customer_id: str | None = None,
+    session: Session, *, username: str, password: str | None = None, display_name: str, locale: str = "zh",
+    customer_id: str | None = None, password_hash: str | None = None,
 ) -> Customer:
+    """Register a customer. Bulk loaders (the demo seeder) may pass a `password_hash` computed once."""
+    if (password is None) == (password_hash is None):
+        raise ValueError("give exactly one of password and password_hash")
     if session.scalar(select(Customer.id).where(Customer.username == username)):
         raise UsernameTaken(f"username {username!r} is taken")
     customer = Customer(
         id=customer_id or new_id("cus"),
         username=username,
         display_name=display_name,
-        password_hash=passwords.hash_password(password),
+        password_hash=password_hash or passwords.hash_password(password or ""),
         locale=locale,
     )
     session.add(customer)
@@ -47,12 +50,25 @@ def create_customer(
     return customer
 
 
-def create_staff(session: Session, *, username: str, password: str, display_name: str, role: str) -> StaffUser:
+def hash_password(password: str) -> str:
+    return passwords.hash_password(password)
+
+
+def count_customers(session: Session) -> int:
+    from sqlalchemy import func
+
+    return session.scalar(select(func.count()).select_from(Customer)) or 0
+
+
+def create_staff(
+    session: Session, *, username: str, password: str, display_name: str, role: str,
+    password_hash: str | None = None,
+) -> StaffUser:
     if session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
         raise UsernameTaken(f"username {username!r} is taken")
     staff = StaffUser(
         id=new_id("stf"), username=username, display_name=display_name, role=role,
-        password_hash=passwords.hash_password(password),
+        password_hash=password_hash or passwords.hash_password(password),
     )
     session.add(staff)
     session.flush()
@@ -115,3 +131,32 @@ def get_staff(session: Session, staff_id: str) -> StaffUser | None:
 
 def find_customer_by_username(session: Session, username: str) -> Customer | None:
     return session.scalar(select(Customer).where(Customer.username == username))
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+SEARCH_MAX = 200
+
+
+def search_customers(
+    session: Session, *, text: str | None = None, before_id: str | None = None, limit: int = 50
+) -> list[Customer]:
+    """Customers whose username starts with `text` or whose display name contains it (both ignoring case),
+    newest first (ids are time-ordered, so `before_id` — the last id of the previous page — is the keyset).
+    No `text`: every customer. For staff screens, which mask what they show."""
+    from sqlalchemy import func, or_
+
+    limit = max(1, min(limit, SEARCH_MAX + 1))
+    stmt = select(Customer)
+    needle = (text or "").strip().lower()
+    if needle:
+        pattern = _like_escape(needle)
+        stmt = stmt.where(or_(
+            func.lower(Customer.username).like(pattern + "%", escape="\\"),
+            func.lower(Customer.display_name).like("%" + pattern + "%", escape="\\"),
+        ))
+    if before_id:
+        stmt = stmt.where(Customer.id < before_id)
+    return list(session.scalars(stmt.order_by(Customer.id.desc()).limit(limit)))
