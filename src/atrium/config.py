@@ -6,6 +6,7 @@ printed in a public repository.
 
 from __future__ import annotations
 
+import base64
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -15,6 +16,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-only-secret-change-me"  # noqa: S105 - the documented development default, refused in prod
 DEV_PII_KEY = "ZGV2LW9ubHktcGlpLWtleS1jaGFuZ2UtbWUtMzJieXQ="  # base64 of a 32-byte dev key
+MIN_SECRET_LENGTH = 32
+
+
+def _is_32_byte_key(value: str) -> bool:
+    try:
+        return len(base64.b64decode(value, validate=True)) == 32
+    except ValueError:
+        return False
 
 
 class DatabaseSettings(BaseModel):
@@ -87,6 +96,13 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "ATRIUM_SECURITY__SECRET_KEY and ATRIUM_SECURITY__PII_KEY must be set outside development"
                 )
+            # An empty or short secret is as guessable as the printed default.
+            if len(self.security.secret_key) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"ATRIUM_SECURITY__SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters"
+                )
+            if not _is_32_byte_key(self.security.pii_key):
+                raise ValueError("ATRIUM_SECURITY__PII_KEY must be the base64 encoding of 32 random bytes")
             if not self.security.cookie_secure:
                 raise ValueError("ATRIUM_SECURITY__COOKIE_SECURE must be true in production")
         return self

@@ -22,14 +22,14 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, read_only:
         if u.database and u.database != ":memory:":
             Path(u.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
-        _configure_sqlite(engine, begin="DEFERRED" if read_only else "IMMEDIATE")
+        _configure_sqlite(engine, begin="DEFERRED" if read_only else "IMMEDIATE", query_only=read_only)
         return engine
     return create_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
     )
 
 
-def _configure_sqlite(engine: Engine, *, begin: str) -> None:
+def _configure_sqlite(engine: Engine, *, begin: str, query_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
         # Let SQLAlchemy, not the driver, decide when transactions begin (pysqlite's own BEGIN is lazy
@@ -40,6 +40,9 @@ def _configure_sqlite(engine: Engine, *, begin: str) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
+        if query_only:
+            # The read engine's connections refuse every write in SQLite itself, Core statements included.
+            cur.execute("PRAGMA query_only=ON")
         cur.close()
 
     @event.listens_for(engine, "begin")

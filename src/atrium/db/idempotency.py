@@ -10,11 +10,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Integer, String, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from atrium.db.base import Base
 from atrium.kit import clock
-from atrium.kit.errors import IdempotencyConflict, ValidationFailed
+from atrium.kit.errors import Conflict, IdempotencyConflict, ValidationFailed
 from atrium.kit.hashing import fingerprint
 
 
@@ -58,8 +59,21 @@ def lookup(session: Session, scope: str, key: str, body: Any) -> StoredResponse 
     return StoredResponse(rec.status_code, rec.response)
 
 
+class IdempotencyKeyInFlight(Conflict):
+    """Two requests with one key ran at once; the other one committed first."""
+
+    code = "idempotency-key-in-flight"
+    title = "A request with this Idempotency-Key was being processed at the same time"
+
+
 def store(session: Session, scope: str, key: str, body: Any, status_code: int, response: Any) -> None:
-    """Remember the response in the same transaction as the write it answers."""
+    """Remember the response in the same transaction as the write it answers.
+
+    When a concurrent request with the same key committed first (PostgreSQL: our INSERT waited on the
+    unique index, then failed), this raises IdempotencyKeyInFlight (409): the edge rolls the whole
+    transaction back, so the write is not done twice, and the client's retry gets the stored response.
+    """
+    session.flush()  # the caller's own pending writes fail (or not) on their own account, not as ours
     session.add(
         IdempotencyRecord(
             scope=scope,
@@ -69,4 +83,10 @@ def store(session: Session, scope: str, key: str, body: Any, status_code: int, r
             response=response,
         )
     )
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise IdempotencyKeyInFlight(
+            "another request with this Idempotency-Key finished first; retry to get its result",
+            idempotency_key=key,
+        ) from exc

@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,12 +15,22 @@ T = TypeVar("T")
 
 
 class ReadSession(Session):
-    """A session that cannot write: a GET endpoint gets this type, so a stray write fails loudly."""
+    """A session that cannot write: a GET endpoint gets this type, so a stray write fails loudly.
+
+    The ORM check below catches pending objects; the database enforces the rest (a Core `update()` or
+    `text()` statement): a READ ONLY transaction on PostgreSQL, a `query_only` connection on SQLite.
+    """
 
     def flush(self, objects=None) -> None:  # type: ignore[no-untyped-def]
         if self.new or self.dirty or self.deleted:
             raise RuntimeError("a read-only session cannot write")
         super().flush(objects)
+
+
+@event.listens_for(ReadSession, "after_begin")
+def _read_only_transaction(session: Session, transaction, connection) -> None:  # type: ignore[no-untyped-def]
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET TRANSACTION READ ONLY")
 
 
 class Database:

@@ -6,8 +6,12 @@ goes through `parse_major`, which rejects anything that does not fit the currenc
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, localcontext
+
+from atrium.kit.errors import ValidationFailed
 
 # Minor-unit exponents for the currencies Atrium supports. Adding one is a deliberate act (the ledger
 # refuses unknown currencies), so this is a table, not a lookup in a library at run time.
@@ -28,6 +32,14 @@ MAX_AMOUNT_MINOR = 10**15
 
 class CurrencyError(ValueError):
     """An unknown currency or a mix of currencies."""
+
+
+class InvalidAmount(ValidationFailed, ValueError):
+    """User text that is not an amount of the currency. A 422 problem if it reaches the edge uncaught;
+    still a ValueError for callers that catch that."""
+
+    code = "invalid-amount"
+    title = "Not a valid amount"
 
 
 def check_currency(code: str) -> str:
@@ -79,16 +91,32 @@ class Money:
         return cls(0, currency)
 
 
+# Digits with an optional sign, optional thousands separators in groups of three, optional decimals.
+# Anything else is refused rather than guessed: "1,00" (a European decimal comma) must not become 100,
+# and "1e3", "1_000" or "NaN" are not what a customer types.
+_MAX_TEXT = 48
+_AMOUNT = re.compile(r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|[+-]?\.[0-9]+", re.ASCII)
+
+
 def parse_major(text: str, currency: str) -> int:
-    """'12.30' CNY -> 1230. Rejects more decimals than the currency has, exponents, and non-numbers."""
+    """'12.30' CNY -> 1230; '1,234.5' CNY -> 123450.
+
+    Full-width digits and punctuation (Chinese input methods) are folded to ASCII first. Rejects more
+    decimals than the currency has, exponents, misplaced separators, non-numbers and amounts beyond
+    MAX_AMOUNT_MINOR, raising InvalidAmount (a ValueError and a 422 ValidationFailed).
+    """
     e = exponent(currency)
-    try:
-        value = Decimal(text.strip().replace(",", ""))
-    except (InvalidOperation, AttributeError) as exc:
-        raise ValueError(f"not an amount: {text!r}") from exc
-    if not value.is_finite():
-        raise ValueError(f"not an amount: {text!r}")
-    minor = value.scaleb(e)
+    if not isinstance(text, str):
+        raise InvalidAmount(f"not an amount: {text!r}")
+    folded = unicodedata.normalize("NFKC", text).strip()
+    if len(folded) > _MAX_TEXT or not _AMOUNT.fullmatch(folded):
+        raise InvalidAmount(f"not an amount: {text[:_MAX_TEXT]!r}")
+    # Exact arithmetic: the default 28-digit context would round "1.00…001" into an integral amount.
+    with localcontext() as ctx:
+        ctx.prec = 2 * _MAX_TEXT
+        minor = Decimal(folded.replace(",", "")).scaleb(e)
     if minor != minor.to_integral_value():
-        raise ValueError(f"{currency} has {e} decimal places")
+        raise InvalidAmount(f"{currency} has {e} decimal places")
+    if abs(minor) > MAX_AMOUNT_MINOR:
+        raise InvalidAmount(f"amount beyond the largest allowed ({MAX_AMOUNT_MINOR} minor units)")
     return int(minor)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from atrium.kit.errors import AtriumError
@@ -17,12 +19,25 @@ PROBLEM_BASE = "https://atrium.dev/problems/"
 log = logging.getLogger("atrium.web")
 
 
-def problem(status: int, code: str, title: str, detail: str | None = None, **extra: Any) -> JSONResponse:
-    body: dict[str, Any] = {"type": PROBLEM_BASE + code, "title": title, "status": status}
+_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
+
+
+def problem(
+    status: int, code: str, title: str, detail: str | None = None, *,
+    headers: Mapping[str, str] | None = None, extensions: Mapping[str, Any] | None = None, **extra: Any,
+) -> JSONResponse:
+    # Extension members never replace the standard ones: an error's `status="pending"` extra must not
+    # turn the problem's HTTP status into a string.
+    members = {**(extensions or {}), **extra}
+    body: dict[str, Any] = {k: v for k, v in members.items() if k not in _MEMBERS}
+    body.update({"type": PROBLEM_BASE + code, "title": title, "status": status})
     if detail:
         body["detail"] = detail
-    body.update(extra)
-    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+    merged = dict(headers or {})
+    if status == 401:
+        # RFC 9110 §15.5.2: a 401 says how to authenticate.
+        merged.setdefault("WWW-Authenticate", 'Bearer realm="atrium"')
+    return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=merged)
 
 
 def _jsonable(value: Any) -> Any:
@@ -35,10 +50,14 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _sqlstate(exc: DBAPIError) -> str:
+    return str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "sqlite_errorname", None) or "?")
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(AtriumError)
     async def _domain(request: Request, exc: AtriumError) -> JSONResponse:
-        return problem(exc.status, exc.code, exc.title, exc.detail, **_jsonable(exc.extra))
+        return problem(exc.status, exc.code, exc.title, exc.detail, extensions=_jsonable(exc.extra))
 
     @app.exception_handler(CurrencyError)
     async def _currency(request: Request, exc: CurrencyError) -> JSONResponse:
@@ -57,7 +76,27 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {404: "not-found", 405: "method-not-allowed", 401: "unauthenticated", 403: "forbidden"}
         title = str(exc.detail) if exc.detail else "Error"
-        return problem(exc.status_code, codes.get(exc.status_code, "http-error"), title)
+        # Keep the exception's headers: a 405 must say which methods are allowed (`Allow`).
+        return problem(exc.status_code, codes.get(exc.status_code, "http-error"), title, headers=exc.headers)
+
+    # The database is the last line of input checking: what it refuses was the request's fault, and the
+    # unit of work has already rolled back, so these are 4xx problems, not 500s. Logged without the
+    # statement or its parameters (they hold request data), only the SQLSTATE.
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # e.g. a NUL character in text (PostgreSQL), a number out of the column's range
+        log.warning("database refused a value on %s %s (sqlstate %s)", request.method, request.url.path,
+                    _sqlstate(exc))
+        return problem(422, "unprocessable-value", "A value in the request cannot be stored",
+                       "a value is malformed or out of range (text may not contain NUL characters)")
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # e.g. two concurrent requests creating the same unique thing: the loser gets a 409 to retry
+        log.warning("integrity conflict on %s %s (sqlstate %s)", request.method, request.url.path,
+                    _sqlstate(exc))
+        return problem(409, "conflict", "Conflict",
+                       "the request conflicts with data written at the same time; retry it")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
