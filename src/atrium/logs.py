@@ -22,7 +22,9 @@ def _drop_sensitive(_logger, _name, event_dict):  # type: ignore[no-untyped-def]
 
 def configure_logging(level: str = "INFO", *, json_logs: bool = False) -> None:
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level.upper(), force=False)
-    renderer = structlog.processors.JSONRenderer() if json_logs else structlog.dev.ConsoleRenderer(colors=False)
+    renderer = (
+        structlog.processors.JSONRenderer() if json_logs else structlog.dev.ConsoleRenderer(colors=False)
+    )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

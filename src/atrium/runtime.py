@@ -29,8 +29,11 @@ class Job:
 JOBS: list[Job] = []
 
 
-def job(name: str, interval_s: float) -> Callable[[Callable[[Database], object]], Callable[[Database], object]]:
-    def register(fn: Callable[[Database], object]) -> Callable[[Database], object]:
+JobFn = Callable[[Database], object]
+
+
+def job(name: str, interval_s: float) -> Callable[[JobFn], JobFn]:
+    def register(fn: JobFn) -> JobFn:
         JOBS.append(Job(name, interval_s, fn))
         return fn
 

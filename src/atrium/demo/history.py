@@ -66,7 +66,9 @@ def person_history(
         by_cat.setdefault(spec.category, []).append(spec)
     # An opening balance: what the customer brought when the account opened.
     opening = int(p.salary_minor * rng.uniform(0.5, 3.0))
-    out.append(Movement(_at(start, rng, (9, 11)), bank, cur, opening, "CNY", "deposit", "deposit", "开户存入"))
+    out.append(
+        Movement(_at(start, rng, (9, 11)), bank, cur, opening, "CNY", "deposit", "deposit", "开户存入")
+    )
     if p.has_usd:
         usd = int(rng.uniform(500, 8_000)) * 100
         out.append(Movement(_at(start, rng, (10, 15)), bank, ("usd", p.index), usd, "USD", "deposit",

@@ -102,7 +102,8 @@ def seed(
             tick("customers", report.customers, len(people))
         moves = build_history(people, start, end, seed_value)
         report.movements = _post_history(db, moves, refs, lambda done: tick("history", done, len(moves)))
-        clock.use(clock.FrozenClock(datetime.combine(end, datetime.min.time(), tzinfo=UTC) - timedelta(hours=30)))
+        yesterday = datetime.combine(end, datetime.min.time(), tzinfo=UTC) - timedelta(hours=30)
+        clock.use(clock.FrozenClock(yesterday))
         _featured_extras(db, people, refs)
         report.logins = [(u, DEMO_PASSWORD, "customer") for u, _, _ in FEATURED[:customers]]
         report.logins += [(u, STAFF_PASSWORD, f"staff · {role}") for u, _, role in STAFF]
@@ -152,7 +153,9 @@ def _chunks(items: list, size: int) -> Iterator[list]:
         yield items[i : i + size]
 
 
-def _post_history(db: Database, moves: list[Movement], refs: dict[tuple, str], done: Callable[[int], None]) -> int:
+def _post_history(
+    db: Database, moves: list[Movement], refs: dict[tuple, str], done: Callable[[int], None]
+) -> int:
     """Post movements in time order, one batch per hour (the batch's time is its first movement's)."""
     posted = 0
     hours = groupby(moves, key=lambda mv: mv.at.replace(minute=0, second=0, microsecond=0))
@@ -190,7 +193,8 @@ def _featured_extras(db: Database, people: list[Person], refs: dict[tuple, str])
                 type="external", bank_code=external_bank.code, account_number="6217000012345678",
                 account_name="王建国", nickname="父亲 Dad")))
             payments.transfer(s, customer_id=customer_id, idempotency_key=f"demo:{p.username}:t1",
-                              from_account_id=current, to=PayeeDestination(type="payee", payee_id=payees[0].id),
+                              from_account_id=current,
+                              to=PayeeDestination(type="payee", payee_id=payees[0].id),
                               amount_minor=26_600, currency="CNY", memo="聚餐 AA", channel="mobile")
             payments.transfer(s, customer_id=customer_id, idempotency_key=f"demo:{p.username}:t2",
                               from_account_id=current, to=ExternalDestination(

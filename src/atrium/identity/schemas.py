@@ -14,7 +14,7 @@ class LoginRequest(BaseModel):
 
 class SessionRead(BaseModel):
     token: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_in: int
     subject_kind: Literal["customer", "staff"]
     subject_id: str
