@@ -1,0 +1,84 @@
+"""/api/v1 QR pay: a customer parses and pays a scanned code; staff issue codes for a merchant and rotate
+its signing key. Parse → call the service → return."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from atrium.db import idempotency
+from atrium.payments.merchants import service as merchants
+from atrium.payments.qr import service
+from atrium.payments.qr.schemas import QrDetails, QrIssue, QrIssued, QrKeyRead, QrParse, QrPay
+from atrium.payments.schemas import TransferRead
+from atrium.web.deps import CurrentCustomer, CurrentStaff, IdempotencyKey, ReadOnlySession, WriteSession
+
+router = APIRouter(tags=["qr"])
+
+# The JSON API is its own limits channel, as for transfers; the mobile app calls the service with "mobile".
+CHANNEL = "api"
+MerchantId = Annotated[str, Path(min_length=1, max_length=40)]
+
+
+def _replayed(stored: idempotency.StoredResponse) -> JSONResponse:
+    return JSONResponse(stored.body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"})
+
+
+def _remember(session: Session, scope: str, key: str, request: Any, body: Any) -> JSONResponse:
+    """Store the answer with the write; if a concurrent twin stored first, answer what it answered."""
+    try:
+        with session.begin_nested():
+            idempotency.store(session, scope, key, request, 201, body)
+    except idempotency.IdempotencyKeyInFlight:
+        stored = idempotency.lookup(session, scope, key, request)
+        if stored is None:
+            raise
+        return _replayed(stored)
+    return JSONResponse(body, status_code=201)
+
+
+@router.post("/qr/parse", response_model=QrDetails,
+             responses={422: {"description": "Malformed, altered, revoked or expired code; merchant closed"}})
+def parse_qr(body: QrParse, customer: CurrentCustomer, session: ReadOnlySession) -> QrDetails:
+    """Verify a scanned code and show who is paid how much, before the customer confirms."""
+    return service.parse_qr(session, body.payload)
+
+
+@router.post("/qr/pay", status_code=201, response_model=TransferRead,
+             responses={409: {"description": "The code was already paid, or the Idempotency-Key was reused"},
+                        422: {"description": "Refused: the code, funds, limits, the QR switch, currency"}})
+def pay_qr(body: QrPay, customer: CurrentCustomer, session: WriteSession, key: IdempotencyKey) -> Response:
+    """Pay a scanned code from one of your accounts. A code with an amount is paid exactly that amount,
+    once; for a code without one, give `amount_minor`."""
+    scope = f"customer:{customer.id}:qr-pay"
+    request = body.model_dump(mode="json")
+    stored = idempotency.lookup(session, scope, key, request)
+    if stored is not None:
+        return _replayed(stored)
+    result = service.pay_qr(
+        session, customer_id=customer.id, idempotency_key=key, from_account_id=body.from_account_id,
+        payload=body.payload, amount_minor=body.amount_minor, memo=body.memo, channel=CHANNEL,
+    )
+    return _remember(session, scope, key, request, result.model_dump(mode="json"))
+
+
+@router.post("/merchants/{merchant_id}/qr", status_code=201, response_model=QrIssued)
+def issue_qr(merchant_id: MerchantId, body: QrIssue, staff: CurrentStaff, session: WriteSession) -> QrIssued:
+    """Staff (operators): a signed code for one of the merchant's orders, or an open-amount code."""
+    merchants.require_manager(staff.role)
+    return service.issue_qr(
+        session, merchant_id=merchant_id, currency=body.currency, reference=body.reference,
+        amount_minor=body.amount_minor, ttl=timedelta(seconds=body.ttl_s),
+    )
+
+
+@router.post("/merchants/{merchant_id}/qr-key", status_code=201, response_model=QrKeyRead)
+def rotate_key(merchant_id: MerchantId, staff: CurrentStaff, session: WriteSession) -> QrKeyRead:
+    """Staff (operators): retire the merchant's QR signing key(s) and make a new one. Every code signed
+    before stops working — for a leaked key or a stolen roll of stickers."""
+    merchants.require_manager(staff.role)
+    return service.rotate_key(session, merchant_id=merchant_id)

@@ -1,0 +1,8 @@
+"""QR pay use cases (`atrium.payments.qr.service`): `issue_qr`, `parse_qr`, `pay_qr`, `rotate_key`.
+Services flush, never commit. See the package docstring of `atrium.payments.qr` for the invariants."""
+
+from atrium.payments.qr.service.codes import Verified, issue_qr, parse_qr, verify
+from atrium.payments.qr.service.keys import rotate_key
+from atrium.payments.qr.service.pay import pay_qr
+
+__all__ = ["Verified", "issue_qr", "parse_qr", "pay_qr", "rotate_key", "verify"]
