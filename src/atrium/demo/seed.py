@@ -201,11 +201,28 @@ def _featured_extras(db: Database, people: list[Person], refs: dict[tuple, str])
                                   type="external", bank_code=external_bank.code,
                                   account_number="6217000012345678", account_name="王建国"),
                               amount_minor=200_000, currency="CNY", memo="生活费", channel="mobile")
+            _standing_order(s, customer_id, current, refs.get(("id", "sav", p.index)), p.username)
             if ("id", "sav", p.index) in refs:
                 payments.transfer(s, customer_id=customer_id, idempotency_key=f"demo:{p.username}:t3",
                                   from_account_id=current,
                                   to=OwnDestination(type="own", account_id=refs[("id", "sav", p.index)]),
                                   amount_minor=100_000, currency="CNY", memo="存起来", channel="mobile")
+
+
+def _standing_order(s: Session, customer_id: str, current: str, savings: str | None, username: str) -> None:
+    """A monthly savings sweep on the 1st: shows a standing order with its next run in the app."""
+    if savings is None:
+        return
+    from atrium.payments.orders import service as orders
+    from atrium.payments.orders.schemas import OrderCreate
+    from atrium.payments.schemas import OwnDestination
+
+    today = clock.now().date()
+    first = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    orders.create_order(s, customer_id=customer_id, idempotency_key=f"demo:{username}:order", data=OrderCreate(
+        from_account_id=current, to=OwnDestination(type="own", account_id=savings), amount_minor=200_000,
+        currency="CNY", memo="每月储蓄 Monthly savings", frequency="monthly", start_on=first, day_of_month=1,
+    ))
 
 
 def hours_as_lists(groups: Iterator) -> Iterator[list[Movement]]:
