@@ -219,10 +219,11 @@ def _standing_order(s: Session, customer_id: str, current: str, savings: str | N
 
     today = clock.now().date()
     first = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
-    orders.create_order(s, customer_id=customer_id, idempotency_key=f"demo:{username}:order", data=OrderCreate(
+    data = OrderCreate(
         from_account_id=current, to=OwnDestination(type="own", account_id=savings), amount_minor=200_000,
         currency="CNY", memo="每月储蓄 Monthly savings", frequency="monthly", start_on=first, day_of_month=1,
-    ))
+    )
+    orders.create_order(s, customer_id=customer_id, idempotency_key=f"demo:{username}:order", data=data)
 
 
 def hours_as_lists(groups: Iterator) -> Iterator[list[Movement]]:
