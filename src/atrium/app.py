@@ -9,7 +9,8 @@ from fastapi import FastAPI
 from atrium import __version__
 from atrium.config import get_settings
 from atrium.logs import configure_logging
-from atrium.web import problems
+from atrium.web import mobile, problems
+from atrium.web import staff as staff_console
 from atrium.web.api.router import api
 
 
@@ -41,4 +42,6 @@ def create_app(*, start_background: bool = True) -> FastAPI:
     )
     problems.install(app)
     app.include_router(api)
+    mobile.install(app)  # the customer PWA at /: its pages, static files and page errors
+    staff_console.install(app)  # the staff console at /staff: its pages, static files and page errors
     return app

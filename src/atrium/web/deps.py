@@ -86,4 +86,16 @@ IdempotencyKey = Annotated[str, Depends(_idempotency_key)]
 PUBLIC_ROUTES: set[tuple[str, str]] = {
     ("GET", "/api/v1/health"),
     ("POST", "/api/v1/auth/login"),
+    # The mobile web app's public pages (atrium.web.mobile.PUBLIC_PAGES; a test keeps the two in step).
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("POST", "/locale"),
+    ("GET", "/manifest.webmanifest"),
+    ("GET", "/sw.js"),
+    ("GET", "/offline"),
+    # The staff console's public pages (atrium.web.staff.PUBLIC_PAGES; a test keeps the two in step).
+    ("GET", "/staff/login"),
+    ("POST", "/staff/login"),
+    ("POST", "/staff/logout"),
 }

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from atrium.db.base import Base
+from atrium.kit import clock
+
+
+class AuditRecord(Base):
+    """One staff read of customer data: who, what, which customer, when and why. Append-only.
+
+    `customer_id` has no foreign key on purpose: the record of who looked at a customer must outlive the
+    customer's own rows (erasure, closure). `staff_role` is the role held at the time of the access.
+    """
+
+    __tablename__ = "staff_access_audit"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    staff_id: Mapped[str] = mapped_column(ForeignKey("staff_users.id"))
+    staff_role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(40))  # customer.view | customer.search | ...
+    customer_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    reason: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(String(200), default="")  # never PII: counts, screen names
+    occurred_at: Mapped[datetime] = mapped_column(default=lambda: clock.now())
+
+    __table_args__ = (
+        Index("ix_staff_access_audit_customer", "customer_id", "id"),
+        Index("ix_staff_access_audit_staff", "staff_id", "id"),
+    )

@@ -1,0 +1,102 @@
+"""Staff sign in and sign out: the interim password login of `atrium.identity.service` (kind "staff"),
+with the same session cookie and CSRF protection as the mobile app."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from atrium.config import get_settings
+from atrium.db.runtime import get_db
+from atrium.identity import service as identity
+from atrium.identity.errors import InvalidCredentials
+from atrium.identity.service import Principal
+from atrium.kit.errors import Unauthenticated
+from atrium.web.deps import SESSION_COOKIE
+from atrium.web.mobile import csrf
+from atrium.web.mobile.templating import redirect
+from atrium.web.staff.routing import LOGIN_PATH, StaffPageRoute, safe_console_next
+from atrium.web.staff.templating import render, translator
+
+router = APIRouter(route_class=StaffPageRoute)
+
+
+def _session_principal(request: Request) -> Principal | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    with get_db().read_session() as session:
+        try:
+            return identity.authenticate(session, token)
+        except Unauthenticated:  # a stale cookie: treat as signed out
+            return None
+
+
+def _form(
+    request: Request, *, status_code: int = 200, next_url: str, username: str = "", error: str | None = None
+) -> Response:
+    return render(
+        request,
+        "staff/login.html",
+        status_code=status_code,
+        title=translator(request)("login.title"),
+        next=next_url,
+        username=username,
+        error=error,
+    )
+
+
+@router.get(LOGIN_PATH)
+def login_page(request: Request, next: str | None = None) -> Response:  # noqa: A002 - the query's name
+    principal = _session_principal(request)
+    if principal is not None and principal.kind == "staff":
+        return redirect(request, safe_console_next(next))
+    return _form(request, next_url=safe_console_next(next))
+
+
+@router.post(LOGIN_PATH, dependencies=[Depends(csrf.verify)])
+def login_submit(
+    request: Request,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=256)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/staff",  # noqa: A002 - the form field's name
+) -> Response:
+    target = safe_console_next(next)
+    if not username.strip() or not password:
+        return _form(
+            request, status_code=422, next_url=target, username=username, error="login.error.missing"
+        )
+    settings = get_settings()
+    ttl = settings.security.session_ttl_s
+    try:
+        token, _ = get_db().run(
+            lambda s: identity.login(s, username=username.strip(), password=password, kind="staff", ttl_s=ttl)
+        )
+    except InvalidCredentials:
+        return _form(
+            request, status_code=401, next_url=target, username=username, error="login.error.invalid"
+        )
+    response = redirect(request, target)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=ttl,
+        httponly=True,
+        samesite="lax",
+        secure=settings.security.cookie_secure,
+        path="/",
+    )
+    return response
+
+
+@router.post("/staff/logout", dependencies=[Depends(csrf.verify)])
+def logout(request: Request) -> Response:
+    principal = _session_principal(request)
+    if principal is not None and principal.token_hash:
+        token_hash = principal.token_hash
+        get_db().run(lambda s: identity.logout(s, token_hash))
+    response = redirect(request, LOGIN_PATH)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

@@ -1,0 +1,70 @@
+"""The role → action table, pinned: a change to who may do what must be made here on purpose."""
+
+from __future__ import annotations
+
+import pytest
+
+from atrium.staff import permissions
+from atrium.staff.errors import PermissionDenied
+
+EXPECTED = {
+    "administrator": {
+        "dashboard.view",
+        "ledger.check",
+        "customers.view",
+        "audit.view",
+        "limits.view",
+        "limits.edit",
+        "merchants.view",
+    },
+    "operator": {
+        "dashboard.view",
+        "ledger.check",
+        "customers.view",
+        "limits.view",
+        "limits.edit",
+        "merchants.view",
+    },
+    "account_manager": {"dashboard.view", "customers.view", "limits.view"},
+    "risk_analyst": {"dashboard.view", "ledger.check", "customers.view", "limits.view", "merchants.view"},
+    "compliance_officer": {"dashboard.view", "ledger.check", "audit.view", "limits.view", "merchants.view"},
+}
+
+
+def test_the_table_is_exactly_the_agreed_one() -> None:
+    assert set(permissions.ROLES) == set(EXPECTED)
+    for role, actions in EXPECTED.items():
+        assert permissions.actions_of(role) == actions, role
+
+
+def test_every_action_belongs_to_some_role_and_the_audit_only_to_admin_and_compliance() -> None:
+    for action in permissions.ACTIONS:
+        assert any(permissions.allowed(r, action) for r in permissions.ROLES), action
+    assert {r for r in permissions.ROLES if permissions.allowed(r, "audit.view")} == {
+        "administrator",
+        "compliance_officer",
+    }
+    assert {r for r in permissions.ROLES if permissions.allowed(r, "limits.edit")} == {
+        "administrator",
+        "operator",
+    }
+
+
+def test_limit_editing_agrees_with_the_limits_domain() -> None:
+    from atrium.limits.service import LIMIT_MANAGER_ROLES
+
+    assert {r for r in permissions.ROLES if permissions.allowed(r, "limits.edit")} == set(LIMIT_MANAGER_ROLES)
+
+
+@pytest.mark.parametrize("role", [None, "", "teller", "ADMINISTRATOR"])
+def test_an_unknown_role_may_do_nothing(role: str | None) -> None:
+    assert permissions.actions_of(role) == frozenset()
+    for action in permissions.ACTIONS:
+        assert not permissions.allowed(role, action)
+        with pytest.raises(PermissionDenied):
+            permissions.require(role, action)
+
+
+def test_an_unknown_action_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="unknown staff action"):
+        permissions.allowed("administrator", "customers.delete")
