@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import pool
 
 from atrium.config import get_settings
 from atrium.db.engine import make_engine, normalise_url
@@ -27,7 +26,6 @@ def run_online() -> None:
             context.run_migrations()
         return
     engine = make_engine(get_settings().database.url)
-    engine.pool = pool.NullPool(engine.pool._creator)  # type: ignore[attr-defined]
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=metadata, render_as_batch=True)
         with context.begin_transaction():

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from atrium.accounts import models as _accounts  # noqa: F401
 from atrium.db import idempotency  # noqa: F401
 from atrium.db.base import Base
 from atrium.events import models as _events  # noqa: F401
 from atrium.identity import models as _identity  # noqa: F401
+from atrium.ledger import ddl as _ledger_ddl
+from atrium.ledger import models as _ledger  # noqa: F401
+from atrium.limits import models as _limits  # noqa: F401
+from atrium.payments import models as _payments  # noqa: F401
+from atrium.payments.merchants import models as _merchants  # noqa: F401
+from atrium.payments.orders import models as _orders  # noqa: F401
+from atrium.payments.qr import models as _qr  # noqa: F401
+from atrium.payments.rail import models as _rail  # noqa: F401
+from atrium.staff import ddl as _staff_ddl
+from atrium.staff import models as _staff  # noqa: F401
 
 metadata = Base.metadata
 
 
 def install_extras(conn) -> None:  # type: ignore[no-untyped-def]
     """Database objects the models cannot declare (PostgreSQL triggers). Migrations call the same code."""
+    _ledger_ddl.install(conn)
+    _staff_ddl.install(conn)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from atrium.accounts.endpoints import router as accounts_router
 from atrium.identity.endpoints import router as auth_router
+from atrium.ledger.endpoints import router as ledger_router
+from atrium.limits.endpoints import router as limits_router
+from atrium.payments.endpoints import router as payments_router
+from atrium.payments.merchants.endpoints import router as merchants_router
+from atrium.payments.orders.endpoints import router as orders_router
+from atrium.payments.qr.endpoints import router as qr_router
 
 api = APIRouter(prefix="/api/v1")
 
@@ -16,3 +23,10 @@ def health() -> dict[str, str]:
 
 
 api.include_router(auth_router)
+api.include_router(accounts_router)
+api.include_router(limits_router)
+api.include_router(payments_router)
+api.include_router(merchants_router)
+api.include_router(qr_router)
+api.include_router(orders_router)
+api.include_router(ledger_router)
