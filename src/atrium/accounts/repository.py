@@ -52,6 +52,11 @@ def count_open(session: Session, customer_id: str) -> int:
     return int(session.scalar(stmt) or 0)
 
 
+def count_by_status(session: Session) -> dict[str, int]:
+    stmt = select(DepositAccount.status, func.count()).group_by(DepositAccount.status)
+    return {status: int(n) for status, n in session.execute(stmt)}
+
+
 def add(session: Session, account: DepositAccount) -> DepositAccount:
     session.add(account)
     session.flush()

@@ -74,3 +74,16 @@ def test_the_check_button_is_offered_only_to_roles_that_may_run_it(client, db) -
     sign_in(client, make_staff(db, "account_manager"))
     html = client.get("/staff").text
     assert "运行总账核查" not in html and "总账健康状况" in html
+
+
+def test_accounts_and_todays_transfers_by_status(as_operator, db) -> None:  # type: ignore[no-untyped-def]
+    from tests.web.staff.factories import pay
+
+    a = seed_customer(db, username="a", display_name="甲")
+    b = seed_customer(db, username="b", display_name="乙", savings=False)
+    pay(db, customer_id=a.customer_id, from_account_id=a.accounts[0].id,
+        to_account_number=b.accounts[0].number, amount_minor=1_000)
+    html = as_operator.get("/staff").text
+    assert _tile(html, "在用账户") == "3"
+    assert _tile(html, "今日转账") == "1" and "已完成 1" in html
+    assert _tile(html, "跨行清算中") == "0"

@@ -17,6 +17,7 @@ from atrium.accounts.service.interest import (
 )
 from atrium.accounts.service.lifecycle import (
     close_account,
+    count_by_status,
     get_by_id,
     get_by_number,
     get_owned,
@@ -28,6 +29,7 @@ from atrium.accounts.service.lifecycle import (
 from atrium.accounts.service.statements import period_statement, statement_page
 
 __all__ = [
+    "count_by_status",
     "accrue_account",
     "accrue_all",
     "close_account",

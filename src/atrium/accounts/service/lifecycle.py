@@ -228,3 +228,8 @@ def close_account(session: Session, *, customer_id: str, account_id: str) -> Dep
     session.flush()
     outbox.record(session, AccountClosedEvent(account_id=account.id, customer_id=customer_id))
     return to_read(session, account)
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    """How many deposit accounts are open and closed, bank-wide (the staff dashboard)."""
+    return repo.count_by_status(session)

@@ -28,6 +28,8 @@ from atrium.payments.service.payees import (
     save_payee,
 )
 from atrium.payments.service.transfers import (
+    count_pending_interbank,
+    count_since,
     execute,
     existing_ids,
     get_transfer,
@@ -49,6 +51,8 @@ __all__ = [
     "RailRunReport",
     "ResolvedDestination",
     "apply_notification",
+    "count_pending_interbank",
+    "count_since",
     "check_source",
     "delete_payee",
     "execute",

@@ -9,10 +9,10 @@ together, or nothing happens at all.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -283,3 +283,17 @@ def list_transfers(
     return TransferPage(
         items=[to_read(t) for t in rows], next_cursor=encode_cursor([rows[-1].id]) if more and rows else None
     )
+
+
+def count_since(session: Session, since: datetime) -> dict[str, int]:
+    """Transfers created since `since`, by status (the staff dashboard's "today")."""
+    stmt = (
+        select(Transfer.status, func.count()).where(Transfer.created_at >= since).group_by(Transfer.status)
+    )
+    return {status: int(n) for status, n in session.execute(stmt)}
+
+
+def count_pending_interbank(session: Session) -> int:
+    """Interbank transfers whose money is held while the clearing rail settles or returns them."""
+    stmt = select(func.count()).where(Transfer.status == "pending", Transfer.kind == "interbank")
+    return int(session.scalar(stmt) or 0)

@@ -3,16 +3,20 @@ full ledger check on request (it reads every account and journal, so it runs onl
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from atrium.accounts import service as accounts
 from atrium.db.runtime import get_db
 from atrium.events.relay import outbox_status
 from atrium.identity import service as identity
+from atrium.kit import clock
 from atrium.ledger import service as ledger
 from atrium.ledger.schemas import LedgerCheckReport
+from atrium.payments import service as payments
 from atrium.web.deps import ReadOnlySession
 from atrium.web.mobile import csrf
 from atrium.web.staff.routing import ConsoleUser, StaffPageRoute, permit
@@ -21,6 +25,8 @@ from atrium.web.staff.templating import render, translator
 router = APIRouter(route_class=StaffPageRoute)
 # A report of a badly broken ledger could list every account; the page shows the first ones and the count.
 SHOWN_DISCREPANCIES = 50
+# "Today" is the bank's day: China has one UTC offset all year.
+BANK_TZ = timezone(timedelta(hours=8))
 
 
 def _page(request: Request, session: ReadOnlySession, *, report: LedgerCheckReport | None = None) -> Response:
@@ -32,11 +38,19 @@ def _page(request: Request, session: ReadOnlySession, *, report: LedgerCheckRepo
         title=translator(request)("dashboard.title"),
         nav="dashboard",
         customers=identity.count_customers(session),
+        accounts=accounts.count_by_status(session),
+        transfers_today=payments.count_since(session, _bank_midnight()),
+        pending_interbank=payments.count_pending_interbank(session),
         outbox=outbox_status(get_db()),
         trial=list(trial.values()),
         report=report,
         shown=SHOWN_DISCREPANCIES,
     )
+
+
+def _bank_midnight() -> datetime:
+    local = clock.now().astimezone(BANK_TZ)
+    return datetime.combine(local.date(), datetime.min.time(), tzinfo=BANK_TZ)
 
 
 @router.get("/staff")
