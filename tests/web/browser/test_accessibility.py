@@ -8,7 +8,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.browser.conftest import PHONE, VENDOR, sign_in
+from tests.web.browser_support import PHONE, VENDOR, sign_in
 from tests.web.mobile.factories import deposit, seed_customer
 
 pytestmark = pytest.mark.browser

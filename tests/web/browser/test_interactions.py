@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from atrium.limits import service as limits
-from tests.web.browser.conftest import shoot, sign_in
+from tests.web.browser_support import shoot, sign_in
 from tests.web.mobile.factories import deposit, seed_customer
 
 pytestmark = pytest.mark.browser

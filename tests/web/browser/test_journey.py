@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.browser.conftest import shoot, sign_in
+from tests.web.browser_support import shoot, sign_in
 from tests.web.mobile.factories import seed_customer
 
 pytestmark = pytest.mark.browser

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.browser.conftest import shoot, sign_in
+from tests.web.browser_support import shoot, sign_in
 from tests.web.mobile.factories import qr_code, seed_customer
 
 pytestmark = pytest.mark.browser

@@ -4,9 +4,8 @@ from collections.abc import Iterator
 
 import pytest
 
-# The browser suite's fixtures (uvicorn on a free port against the test database; headless Chromium),
-# reused rather than rebuilt: importing them here registers them for the console's tests.
-from tests.web.browser.conftest import _WATCH_CSP, browser, live_server  # noqa: F401
+# The browser fixtures (uvicorn on a free port, headless Chromium) come from tests/web/conftest.py.
+from tests.web.browser_support import _WATCH_CSP
 from tests.web.staff.factories import StaffUser, make_staff, sign_in
 
 DESKTOP = {"width": 1280, "height": 800}

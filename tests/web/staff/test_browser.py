@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.browser.conftest import VENDOR, shoot
+from tests.web.browser_support import VENDOR, shoot
 from tests.web.mobile.factories import seed_customer
 from tests.web.staff.factories import make_staff, pay
 

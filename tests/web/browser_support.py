@@ -26,11 +26,11 @@ LAUNCH_ARGS = [
     "--no-first-run",
 ]
 PHONE = {"width": 390, "height": 844}
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 VENDOR = ROOT / "src" / "atrium" / "web" / "static" / "vendor"
 
-pytestmark = pytest.mark.browser
+
 
 
 def _require_chromium() -> None:
