@@ -63,7 +63,12 @@ def consumer_info(settings, durable):
 
 
 def fully_acked(settings, durable) -> bool:
-    info = consumer_info(settings, durable)
+    from nats.js.errors import NotFoundError
+
+    try:
+        info = consumer_info(settings, durable)
+    except NotFoundError:
+        return False  # the bus creates its durable consumers in the background: not there yet
     return info.num_ack_pending == 0 and info.num_pending == 0
 
 
