@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI, Query
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from atrium.kit.errors import (
     AtriumError,
@@ -74,6 +74,9 @@ def _app() -> FastAPI:
         driver_error = Exception("value too long for type character varying(64): secret-value")
         if kind == "data":
             raise DataError("INSERT INTO t VALUES (%(v)s)", {"v": "secret-value"}, driver_error)
+        if kind == "locked":
+            raise OperationalError("UPDATE t SET v = %(v)s", {"v": "secret-value"},
+                                   Exception("database is locked"))
         raise IntegrityError("INSERT INTO t VALUES (%(v)s)", {"v": "secret-value"}, driver_error)
 
     @app.get("/crash")
@@ -176,11 +179,14 @@ def test_unexpected_error_is_a_bare_500(api: TestClient, caplog: pytest.LogCaptu
 
 
 @pytest.mark.parametrize(("kind", "status", "code"), [("data", 422, "unprocessable-value"),
-                                                     ("integrity", 409, "conflict")])
+                                                     ("integrity", 409, "conflict"),
+                                                     ("locked", 503, "retry")])
 def test_what_the_database_refuses_is_a_4xx(api: TestClient, kind: str, status: int, code: str) -> None:
     r = api.get(f"/db/{kind}")
     _is_problem(r, status, code)
-    assert "secret-value" not in r.text and "INSERT" not in r.text
+    assert "secret-value" not in r.text and "INSERT" not in r.text and "UPDATE" not in r.text
+    if status == 503:  # a transient conflict: rolled back, safe to resend with the same key
+        assert r.headers["retry-after"] == "1"
 
 
 def test_a_nul_character_is_refused_not_a_500(client: TestClient) -> None:

@@ -9,9 +9,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from atrium.db.session import is_transient
 from atrium.kit.errors import AtriumError
 from atrium.kit.money import CurrencyError
 
@@ -97,6 +98,20 @@ def install(app: FastAPI) -> None:
                     _sqlstate(exc))
         return problem(409, "conflict", "Conflict",
                        "the request conflicts with data written at the same time; retry it")
+
+    @app.exception_handler(OperationalError)
+    async def _operational(request: Request, exc: OperationalError) -> JSONResponse:
+        # A deadlock, serialization failure, lock timeout or a busy SQLite file: the transaction was rolled
+        # back, so nothing changed, and every write is idempotent — the client can safely send it again.
+        if is_transient(exc):
+            log.warning("transient database conflict on %s %s (sqlstate %s)", request.method,
+                        request.url.path, _sqlstate(exc))
+            return problem(503, "retry", "Busy, please retry",
+                           "the request met a concurrent one and was rolled back; send it again "
+                           "with the same Idempotency-Key", headers={"Retry-After": "1"})
+        log.exception("database error on %s %s", request.method, request.url.path)
+        return problem(503, "unavailable", "Service unavailable",
+                       "the database is unavailable; nothing changed", headers={"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
