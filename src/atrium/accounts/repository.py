@@ -5,31 +5,35 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from atrium.accounts.models import DepositAccount, InterestAccrual
 from atrium.kit import clock
 
+# The payment path's reads, built once (a call passes only its parameters).
+_GET = select(DepositAccount).where(DepositAccount.id == bindparam("account_id"))
+_GET_LOCKED = _GET.with_for_update()
+_LOCK_MANY = (
+    select(DepositAccount)
+    .where(DepositAccount.id.in_(bindparam("ids", expanding=True)))
+    .order_by(DepositAccount.id)
+    .with_for_update()
+)
+_BY_NUMBER = select(DepositAccount).where(DepositAccount.number == bindparam("number"))
+
 
 def get(session: Session, account_id: str, *, lock: bool = False) -> DepositAccount | None:
-    stmt = select(DepositAccount).where(DepositAccount.id == account_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    return session.scalar(stmt)
+    return session.scalar(_GET_LOCKED if lock else _GET, {"account_id": account_id})
 
 
 def lock_many(session: Session, account_ids: Sequence[str]) -> list[DepositAccount]:
     """Lock rows in ascending id order (the house rule), so two transactions cannot deadlock on them."""
-    ids = sorted(set(account_ids))
-    stmt = (
-        select(DepositAccount).where(DepositAccount.id.in_(ids)).order_by(DepositAccount.id).with_for_update()
-    )
-    return list(session.scalars(stmt))
+    return list(session.scalars(_LOCK_MANY, {"ids": sorted(set(account_ids))}))
 
 
 def get_by_number(session: Session, number: str) -> DepositAccount | None:
-    return session.scalar(select(DepositAccount).where(DepositAccount.number == number))
+    return session.scalar(_BY_NUMBER, {"number": number})
 
 
 def number_taken(session: Session, number: str) -> bool:

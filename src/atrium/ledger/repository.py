@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, case, func, insert, literal, select, union_all, update
+from sqlalchemy import Select, bindparam, case, func, insert, literal, select, text, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,57 @@ def _insert_ignoring(session: Session, entity: type, conflict_column: Any):  # t
     return ins.on_conflict_do_nothing(index_elements=[conflict_column])
 
 
+# The posting path's statements are built once, here, with bound parameters: a call only passes values, so
+# it neither builds a statement nor computes its cache key from scratch, and the compiled SQL is reused.
+
+_LOCK_ACCOUNTS = (
+    select(LedgerAccount)
+    .where(LedgerAccount.id.in_(bindparam("ids", expanding=True)))
+    .order_by(LedgerAccount.id)
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_GET_ACCOUNT = (
+    select(LedgerAccount)
+    .where(LedgerAccount.id == bindparam("account_id"))
+    .execution_options(populate_existing=True)
+)
+_ACCOUNTS = LedgerAccount.__table__
+_UPDATE_TOTALS = (
+    update(_ACCOUNTS)
+    .where(_ACCOUNTS.c.id == bindparam("account_id"))
+    .values(
+        debits_posted=bindparam("dp"), credits_posted=bindparam("cp"),
+        debits_pending=bindparam("dpend"), credits_pending=bindparam("cpend"),
+    )
+)
+_KEYS = bindparam("keys", expanding=True)
+_FIND_KEYS = union_all(
+    select(Journal.idempotency_key, literal("journal"), Journal.id, Journal.request_hash).where(
+        Journal.idempotency_key.in_(_KEYS)
+    ),
+    select(Hold.idempotency_key, literal("hold"), Hold.id, Hold.request_hash).where(
+        Hold.idempotency_key.in_(_KEYS)
+    ),
+    select(Hold.void_idempotency_key, literal("void"), Hold.id, Hold.void_request_hash).where(
+        Hold.void_idempotency_key.in_(_KEYS)
+    ),
+)
+_JOURNALS = Journal.__table__
+_INSERT_LEGS = insert(Leg.__table__)
+# Journal attribute → column key (`meta` is stored in the column named "metadata").
+_JOURNAL_COLUMN = {attr.key: attr.columns[0].key for attr in Journal.__mapper__.column_attrs}
+# The dialects' INSERT … ON CONFLICT constructs are never cached by SQLAlchemy (`inherit_cache = False`),
+# so the ORM form was compiled anew for every journal. This one statement is written out instead — the same
+# SQL on SQLite and PostgreSQL — from the table's own columns, each parameter typed by its column (JSON,
+# timestamps), so it compiles once.
+_INSERT_JOURNAL = text(
+    f"INSERT INTO {_JOURNALS.name} ({', '.join(c.name for c in _JOURNALS.c)})"  # noqa: S608 - names from the model
+    f" VALUES ({', '.join(':' + c.key for c in _JOURNALS.c)})"
+    f" ON CONFLICT ({_JOURNALS.c.idempotency_key.name}) DO NOTHING RETURNING {_JOURNALS.c.id.name}"
+).bindparams(*(bindparam(c.key, type_=c.type) for c in _JOURNALS.c))
+
+
 # --- accounts -----------------------------------------------------------------------------------------
 
 
@@ -29,22 +80,11 @@ def lock_accounts(session: Session, ids: Collection[str]) -> dict[str, LedgerAcc
     """SELECT … FOR UPDATE in ascending id order (so two transfers never deadlock on each other), with
     the freshly locked values replacing whatever the session had cached. SQLite ignores FOR UPDATE: its
     write transaction (BEGIN IMMEDIATE) is already exclusive."""
-    stmt = (
-        select(LedgerAccount)
-        .where(LedgerAccount.id.in_(sorted(set(ids))))
-        .order_by(LedgerAccount.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return {a.id: a for a in session.scalars(stmt)}
+    return {a.id: a for a in session.scalars(_LOCK_ACCOUNTS, {"ids": sorted(set(ids))})}
 
 
 def get_account(session: Session, account_id: str) -> LedgerAccount | None:
-    return session.scalar(
-        select(LedgerAccount)
-        .where(LedgerAccount.id == account_id)
-        .execution_options(populate_existing=True)
-    )
+    return session.scalar(_GET_ACCOUNT, {"account_id": account_id})
 
 
 def get_account_by_code(session: Session, code: str) -> LedgerAccount | None:
@@ -67,16 +107,7 @@ def update_totals(session: Session, totals: Sequence[dict[str, Any]]) -> None:
     psycopg), instead of one UPDATE per distinct set of changed columns."""
     if not totals:
         return
-    table = LedgerAccount.__table__
-    stmt = (
-        update(table)
-        .where(table.c.id == bindparam("account_id"))
-        .values(
-            debits_posted=bindparam("dp"), credits_posted=bindparam("cp"),
-            debits_pending=bindparam("dpend"), credits_pending=bindparam("cpend"),
-        )
-    )
-    session.execute(stmt, list(totals))
+    session.execute(_UPDATE_TOTALS, list(totals))
 
 
 def all_accounts(session: Session) -> Sequence[LedgerAccount]:
@@ -102,28 +133,19 @@ def find_keys(session: Session, keys: Collection[str]) -> dict[str, KeyUse]:
     """One round trip over the three unique key indexes."""
     if not keys:
         return {}
-    keys = list(keys)
-    stmt = union_all(
-        select(Journal.idempotency_key, literal("journal"), Journal.id, Journal.request_hash).where(
-            Journal.idempotency_key.in_(keys)
-        ),
-        select(Hold.idempotency_key, literal("hold"), Hold.id, Hold.request_hash).where(
-            Hold.idempotency_key.in_(keys)
-        ),
-        select(Hold.void_idempotency_key, literal("void"), Hold.id, Hold.void_request_hash).where(
-            Hold.void_idempotency_key.in_(keys)
-        ),
-    )
-    return {row[0]: KeyUse(row[0], row[1], row[2], row[3] or "") for row in session.execute(stmt)}
+    rows = session.execute(_FIND_KEYS, {"keys": list(keys)})
+    return {row[0]: KeyUse(row[0], row[1], row[2], row[3] or "") for row in rows}
 
 
 # --- journals and legs --------------------------------------------------------------------------------
 
 
 def insert_journal(session: Session, values: dict[str, Any]) -> bool:
-    """Insert a journal unless its idempotency key exists (returns False then, nothing written)."""
-    stmt = _insert_ignoring(session, Journal, Journal.idempotency_key).values(**values)
-    return bool(session.execute(stmt.returning(Journal.id)).first())
+    """Insert a journal unless its idempotency key exists (returns False then, nothing written).
+    `values` holds every column, keyed by the Journal's attribute names."""
+    # Every column is given (a missing one fails loudly: a written-out INSERT applies no column defaults).
+    params = {_JOURNAL_COLUMN[k]: v for k, v in values.items()}
+    return bool(session.execute(_INSERT_JOURNAL, params).first())
 
 
 def insert_journals(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -133,8 +155,9 @@ def insert_journals(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def insert_legs(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """A Core executemany on the table (the keys are Leg's attribute names, which are its column names)."""
     if rows:
-        session.execute(insert(Leg), list(rows))
+        session.execute(_INSERT_LEGS, list(rows))
 
 
 def get_journal(session: Session, journal_id: str) -> Journal | None:

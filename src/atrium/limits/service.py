@@ -295,20 +295,29 @@ def check_and_reserve(
         overseas=overseas, card_not_present=card_not_present,
     )
     when = domain.periods(_moment(at))
-    # Cheap refusals first, before taking any lock.
-    domain.check_switches(_switches(session, customer_id), attempt, when)
-    bank, own = _bank(session, channel, method, currency), _own(session, customer_id, method, currency)
+    # Cheap refusals first, before taking any lock. Switches, bank and own limits come in one query.
+    stored = repository.payment_settings(
+        session, customer_id=customer_id, channel=channel, method=method, currency=currency
+    )
+    switches = Switches(**stored.switches) if stored.switches is not None else Switches()
+    domain.check_switches(switches, attempt, when)
+    bank = (
+        BankLimits(*stored.bank) if stored.bank is not None
+        else DEFAULT_BANK_LIMITS.get((channel, method, currency), BankLimits(0, 0, 0))
+    )
+    own = OwnLimits(*stored.own) if stored.own is not None else None
     eff = domain.effective(bank, own)
     domain.check_per_transaction(eff, attempt)
-    keys = {"day": when.day_key, "month": when.month_key}
+    periods = [("day", when.day_key), ("month", when.month_key)]
     locked = repository.lock_counters(
-        session, customer_id=customer_id, method=method, currency=currency, periods=list(keys.items())
+        session, customer_id=customer_id, method=method, currency=currency, periods=periods
     )
     used_day, used_month = locked[("day", when.day_key)], locked[("month", when.month_key)]
     domain.check_periods(eff, attempt, used_day=used_day, used_month=used_month)
-    for kind, used in (("day", used_day), ("month", used_month)):
-        repository.set_counter(session, customer_id=customer_id, method=method, currency=currency,
-                               period_kind=kind, period_key=keys[kind], used_minor=used + amount_minor)
+    # Both counters are held locked since the SELECT above, so adding in SQL writes exactly the checked
+    # `used + amount`.
+    repository.add_to_counters(session, customer_id=customer_id, method=method, currency=currency,
+                               periods=periods, amount_minor=amount_minor)
     session.flush()
 
 

@@ -1,7 +1,8 @@
 """Use cases of the accounts domain (the only door other domains use). Services flush, never commit.
 
 - lifecycle: `open_account`, `close_account`, `get_owned`, `get_by_id`, `get_by_number`,
-  `list_for_customer`, `rename_account`, `lock_open` (for payments: lock and check accounts are open)
+  `get_by_number_for_bank` (the whole account by number, for payments), `list_for_customer`,
+  `rename_account`, `lock_open` / `lock_open_ids` (for payments: lock and check accounts are open)
 - statements: `statement_page` (filters + cursor), `period_statement` (what the exports print)
 - interest: `accrue_account`, `accrue_all`, `post_interest`, `post_due_interest`, `pay_accrued_interest`
 """
@@ -20,9 +21,11 @@ from atrium.accounts.service.lifecycle import (
     count_by_status,
     get_by_id,
     get_by_number,
+    get_by_number_for_bank,
     get_owned,
     list_for_customer,
     lock_open,
+    lock_open_ids,
     open_account,
     rename_account,
 )
@@ -35,9 +38,11 @@ __all__ = [
     "close_account",
     "get_by_id",
     "get_by_number",
+    "get_by_number_for_bank",
     "get_owned",
     "list_for_customer",
     "lock_open",
+    "lock_open_ids",
     "open_account",
     "pay_accrued_interest",
     "period_statement",

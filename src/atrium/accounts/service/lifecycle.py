@@ -136,8 +136,8 @@ def get_by_id(session: Session, account_id: str) -> DepositAccountRead:
     return to_read(session, account)
 
 
-def get_by_number(session: Session, number: str) -> AccountDirectoryEntry:
-    """Look up a payee's account by number: only what a payer may know (no balance, no full name)."""
+def _by_number(session: Session, number: str) -> tuple[DepositAccount, str | None]:
+    """The account with that number and its holder's masked name."""
     try:
         number = domain.check_number(number)
     except domain.RuleError as exc:
@@ -146,13 +146,26 @@ def get_by_number(session: Session, number: str) -> AccountDirectoryEntry:
     if account is None:
         raise AccountNotFound("no Atrium account has that number")
     owner = identity.get_customer(session, account.customer_id)
+    return account, domain.mask_name(owner.display_name) if owner else None
+
+
+def get_by_number(session: Session, number: str) -> AccountDirectoryEntry:
+    """Look up a payee's account by number: only what a payer may know (no balance, no full name)."""
+    account, masked_owner_name = _by_number(session, number)
     return AccountDirectoryEntry(
         id=account.id,
         currency=account.currency,
         status=account.status,  # type: ignore[arg-type]
         masked_number=domain.mask_number(account.number),
-        masked_owner_name=domain.mask_name(owner.display_name) if owner else None,
+        masked_owner_name=masked_owner_name,
     )
+
+
+def get_by_number_for_bank(session: Session, number: str) -> tuple[DepositAccountRead, str | None]:
+    """`get_by_number` and `get_by_id` in one lookup, for other domains acting for the bank (payments
+    resolving a payee's number): the whole account, and its holder's masked name for the payer to see."""
+    account, masked_owner_name = _by_number(session, number)
+    return to_read(session, account), masked_owner_name
 
 
 def list_for_customer(session: Session, customer_id: str) -> list[DepositAccountRead]:
@@ -172,14 +185,8 @@ def rename_account(
     return to_read(session, account)
 
 
-def lock_open(session: Session, account_ids: Sequence[str]) -> dict[str, DepositAccountRead]:
-    """Lock deposit accounts (ascending id) that are about to send or receive money and check they are open.
-
-    A payment calls this before posting, so that it and a concurrent `close_account` are serialised on the
-    account row: money can never land in an account that has just been closed.
-    """
+def _lock_open_rows(session: Session, account_ids: Sequence[str]) -> dict[str, DepositAccount]:
     rows = {a.id: a for a in repo.lock_many(session, account_ids)}
-    out: dict[str, DepositAccountRead] = {}
     for account_id in account_ids:
         account = rows.get(account_id)
         if account is None:
@@ -188,8 +195,23 @@ def lock_open(session: Session, account_ids: Sequence[str]) -> dict[str, Deposit
             raise AccountClosed(
                 f"account {domain.mask_number(account.number)} is closed", account_id=account_id
             )
-        out[account_id] = to_read(session, account)
-    return out
+    return rows
+
+
+def lock_open(session: Session, account_ids: Sequence[str]) -> dict[str, DepositAccountRead]:
+    """Lock deposit accounts (ascending id) that are about to send or receive money and check they are open.
+
+    A payment calls this before posting, so that it and a concurrent `close_account` are serialised on the
+    account row: money can never land in an account that has just been closed.
+    """
+    rows = _lock_open_rows(session, account_ids)
+    return {account_id: to_read(session, rows[account_id]) for account_id in account_ids}
+
+
+def lock_open_ids(session: Session, account_ids: Sequence[str]) -> None:
+    """`lock_open` for a caller that needs only the lock and the check, not the accounts' balances (the
+    payment path: it saves reading each account's ledger balance again)."""
+    _lock_open_rows(session, account_ids)
 
 
 def close_account(session: Session, *, customer_id: str, account_id: str) -> DepositAccountRead:

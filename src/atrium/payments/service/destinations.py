@@ -89,10 +89,9 @@ def _internal(
 def _by_number(session: Session, number: str) -> tuple[DepositAccountRead, str | None]:
     """The account with that number, and its holder's masked name ("*三") for the payer to confirm."""
     try:
-        entry = accounts.get_by_number(session, number)
+        return accounts.get_by_number_for_bank(session, number)
     except AccountNotFound:
         raise UnknownDestinationAccount("no Atrium account has that number") from None
-    return accounts.get_by_id(session, entry.id), entry.masked_owner_name
 
 
 def _external(

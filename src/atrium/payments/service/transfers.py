@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -64,12 +64,13 @@ def to_read(t: Transfer) -> TransferRead:
     )
 
 
+_BY_KEY = select(Transfer).where(
+    Transfer.customer_id == bindparam("customer_id"), Transfer.idempotency_key == bindparam("key")
+)  # built once: every payment asks it
+
+
 def _by_key(session: Session, customer_id: str, idempotency_key: str) -> Transfer | None:
-    return session.scalar(
-        select(Transfer).where(
-            Transfer.customer_id == customer_id, Transfer.idempotency_key == idempotency_key
-        )
-    )
+    return session.scalar(_BY_KEY, {"customer_id": customer_id, "key": idempotency_key})
 
 
 def _replay(existing: Transfer, request_hash: str) -> TransferRead:
@@ -183,7 +184,7 @@ def _execute(
 
     # Lock the deposit accounts (ascending id) so a concurrent close_account cannot slip in between our
     # checks and the posting; it re-checks both are still open. Then limits, then the ledger.
-    accounts.lock_open(session, [a for a in (source.id, destination.account_id) if a is not None])
+    accounts.lock_open_ids(session, [a for a in (source.id, destination.account_id) if a is not None])
     limits.check_and_reserve(
         session, customer_id=customer_id, channel=channel, method=method, amount_minor=amount_minor,
         currency=currency, at=now,
