@@ -9,6 +9,8 @@ demo_app = typer.Typer(help="The demo bank", no_args_is_help=True)
 ledger_app = typer.Typer(help="Ledger maintenance", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
 app.add_typer(ledger_app, name="ledger")
+events_app = typer.Typer(help="The outbox relay and event consumers", no_args_is_help=True)
+app.add_typer(events_app, name="events")
 
 
 @app.command()
@@ -41,6 +43,120 @@ def serve(
         log_level=s.log_level.lower(),
         proxy_headers=False,
     )
+
+
+@demo_app.command("seed")
+def demo_seed(
+    customers: int = typer.Option(2_000, help="how many customers"),
+    months: int = typer.Option(6, help="months of history"),
+    seed: int = typer.Option(7, help="random seed (the same seed builds the same bank)"),
+    if_empty: bool = typer.Option(False, "--if-empty", help="do nothing if the bank already has customers"),
+) -> None:
+    """Build the demo bank: staff, merchants, customers, accounts and months of history."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from atrium.db.runtime import get_db
+    from atrium.demo import seed as demo
+
+    console = Console()
+    db = get_db()
+    if if_empty and demo.is_seeded(db):
+        console.print("[green]The demo bank is already seeded.[/green]")
+        _print_logins(console, demo.demo_logins())
+        return
+    columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        tasks: dict[str, object] = {}
+
+        def tick(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)  # type: ignore[arg-type]
+
+        report = demo.seed(db, customers=customers, months=months, seed_value=seed, progress=tick)
+    table = Table(title="Demo bank")
+    for name in ("customers", "accounts", "merchants", "staff", "movements"):
+        table.add_row(name, f"{getattr(report, name):,}")
+    console.print(table)
+    _print_logins(console, report.logins)
+
+
+def _print_logins(console, logins) -> None:  # type: ignore[no-untyped-def]
+    from rich.table import Table
+
+    table = Table(title="Demo logins — http://127.0.0.1:8000")
+    for col in ("username", "password", "who"):
+        table.add_column(col)
+    for row in logins:
+        table.add_row(*row)
+    console.print(table)
+
+
+@ledger_app.command("check")
+def ledger_check() -> None:
+    """Trial balance per currency and every ledger discrepancy; exit code 1 if there is any."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from atrium.db.runtime import get_db
+    from atrium.ledger import service as ledger
+
+    with get_db().read_session() as session:
+        report = ledger.check(session)
+    console = Console()
+    table = Table(title="Trial balance")
+    for column in ("currency", "accounts", "debits (minor)", "credits (minor)", "difference", ""):
+        table.add_column(column, justify="left" if column in ("currency", "") else "right")
+    for line in report.trial_balance.values():
+        mark = "[green]balanced[/]" if line.balanced else "[bold red]OFF[/]"
+        table.add_row(line.currency, str(line.accounts), f"{line.debits_minor:,}", f"{line.credits_minor:,}",
+                      f"{line.difference_minor:,}", mark)
+    console.print(table)
+    console.print(f"{report.accounts_checked} accounts, {report.journals_checked} journals checked")
+    if report.ok:
+        console.print("[bold green]ledger check passed: no discrepancies[/]")
+        return
+    problems = Table(title=f"{len(report.discrepancies)} discrepancies", title_style="bold red")
+    for column in ("check", "subject", "expected", "actual", "detail"):
+        problems.add_column(column)
+    for d in report.discrepancies:
+        problems.add_row(d.check, d.subject_id, str(d.expected if d.expected is not None else ""),
+                         str(d.actual if d.actual is not None else ""), d.detail)
+    console.print(problems)
+    raise typer.Exit(1)
+
+
+@events_app.command("relay")
+def events_relay(once: bool = typer.Option(False, "--once", help="publish the backlog, then exit")) -> None:
+    """Publish outbox events to the bus (on NATS, also run the consumers) until SIGINT/SIGTERM."""
+    from atrium.config import get_settings
+    from atrium.db.runtime import get_db
+    from atrium.events import relay
+
+    if not once:
+        relay.serve_relay(get_db(), get_settings())
+        return
+    typer.echo(f"published {relay.relay_once(get_db())} events")
+    left = relay.outbox_status(get_db()).unpublished
+    if left:
+        typer.echo(f"{left} events are still unpublished (see `atrium events status`)", err=True)
+        raise typer.Exit(1)
+
+
+@events_app.command("status")
+def events_status() -> None:
+    """The outbox backlog, events being retried, and events handled per consumer."""
+    from atrium.db.runtime import get_db
+    from atrium.events.relay import outbox_status
+
+    typer.echo(outbox_status(get_db()).describe())
+
+
+from atrium.bench.cli import bench_app  # noqa: E402 - light: the benchmarks import lazily when run
+
+app.add_typer(bench_app, name="bench")
 
 
 def main() -> None:

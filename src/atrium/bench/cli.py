@@ -1,0 +1,94 @@
+"""`atrium bench ledger | api`: the commands; the benchmarks themselves are imported only when run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+bench_app = typer.Typer(help="Benchmarks: every figure is a ratio to a baseline of the same run "
+                             "(see bench/README.md)", no_args_is_help=True)
+
+
+def _csv(value: str | None) -> tuple[str, ...] | None:
+    return tuple(v.strip() for v in value.split(",") if v.strip()) if value else None
+
+
+@bench_app.command("ledger")
+def ledger(
+    json_out: Path = typer.Option(None, "--json", help="write the results as JSON here"),
+    quick: bool = typer.Option(False, "--quick", help="a short run (seconds): checks the harness"),
+    seconds: float = typer.Option(None, help="measured seconds per run"),
+    databases: str = typer.Option(None, help="comma list: postgresql,sqlite"),
+    clients: str = typer.Option(None, help="comma list of client counts, e.g. 1,4,16"),
+    pg_writers: int = typer.Option(None, help="GroupCommitter writer threads on PostgreSQL"),
+    max_batch: int = typer.Option(None, help="most transfers in one group commit"),
+) -> None:
+    """Transfers through the payments service (direct and group-committed) vs pgbench / raw sqlite3."""
+    from atrium.bench import ledger as bench
+    from atrium.bench.report import Reporter, ledger_table, print_summary, wide_console, write_json
+
+    overrides: dict = {}
+    if seconds:
+        overrides["seconds"] = seconds
+    if databases:
+        overrides["databases"] = _csv(databases)
+    if clients:
+        overrides["clients"] = tuple(int(c) for c in _csv(clients) or ())
+    if pg_writers:
+        overrides["pg_writers"] = pg_writers
+    if max_batch:
+        overrides["max_batch"] = max_batch
+    cfg = bench.LedgerBenchConfig.quick(**overrides) if quick else bench.LedgerBenchConfig(**overrides)
+    console = wide_console()
+    with Reporter() as reporter:
+        doc = bench.run(cfg, reporter)
+    console.print(ledger_table(doc))
+    print_summary(console, doc)
+    if json_out:
+        write_json(doc, json_out)
+        console.print(f"wrote {json_out}")
+    if any(not m.get("ledger_check_ok", True) for m in doc["databases"].values()):
+        raise typer.Exit(1)
+
+
+@bench_app.command("api")
+def api(
+    json_out: Path = typer.Option(None, "--json", help="write the results as JSON here"),
+    quick: bool = typer.Option(False, "--quick", help="a short run (seconds): checks the harness"),
+    seconds: float = typer.Option(None, help="measured seconds per endpoint"),
+    connections: int = typer.Option(None, help="concurrent connections (default 64)"),
+    database_url: str = typer.Option(None, help="bench database (default: the PostgreSQL bench server, "
+                                                 "else SQLite)"),
+    generator: str = typer.Option(None, help="raw (minimal HTTP/1.1 client, default) or httpx"),
+) -> None:
+    """The real server (uvicorn, one worker): a transfer and the home page vs a trivial JSON endpoint."""
+    from atrium.bench import api as bench
+    from atrium.bench.report import Reporter, api_table, wide_console, write_json
+
+    overrides: dict = {}
+    if seconds:
+        overrides["seconds"] = seconds
+    if connections:
+        overrides["connections"] = connections
+    if database_url:
+        overrides["database_url"] = database_url
+    if generator:
+        if generator not in ("raw", "httpx"):
+            raise typer.BadParameter("generator is raw or httpx")
+        overrides["generator"] = generator
+    cfg = bench.ApiBenchConfig.quick(**overrides) if quick else bench.ApiBenchConfig(**overrides)
+    console = wide_console()
+    with Reporter() as reporter:
+        doc = bench.run(cfg, reporter)
+    console.print(api_table(doc))
+    checks = doc["checks"]
+    style = "green" if checks["answered_implies_committed"] and checks["ledger_check_ok"] else "bold red"
+    found, answered = checks["transfers_found_committed"], checks["transfers_answered_201"]
+    console.print(f"[{style}]{found}/{answered} answered transfers found committed; "
+                  f"ledger check: {checks['ledger_check']}[/]")
+    if json_out:
+        write_json(doc, json_out)
+        console.print(f"wrote {json_out}")
+    if not (checks["answered_implies_committed"] and checks["ledger_check_ok"]):
+        raise typer.Exit(1)

@@ -1,0 +1,387 @@
+"""Group commit: many units of work, one database transaction, one COMMIT.
+
+Why it beats one transaction per transfer
+-----------------------------------------
+A transfer is a handful of short statements; what makes it expensive on a general-purpose database is what
+surrounds them. Each COMMIT waits for the write-ahead log to reach the disk (an fsync on PostgreSQL with
+`synchronous_commit=on`, a WAL append on SQLite), and each transaction holds its row locks from its first
+`SELECT … FOR UPDATE` until that COMMIT returns. On a hot account (a merchant, the bank's settlement account)
+every other transfer queues behind that lock for a whole round trip plus an fsync, so throughput on the hot
+row is capped at about one transfer per commit latency, however many clients there are — TigerBeetle's
+argument. A `GroupCommitter` runs the transfers of many callers one after another inside ONE transaction on
+a dedicated writer connection, each in its own SAVEPOINT, then commits once:
+
+- the fsync and the commit round trip are paid once per batch, not once per transfer;
+- a hot row is locked once by one writer and updated by every transfer of the batch in memory, instead of
+  being handed from connection to connection through the lock manager;
+- the writer never waits for a lock held by another client of the same process, so contention turns into
+  a queue in memory (cheap) rather than lock waits in the database (expensive, and deadlock-prone).
+
+Isolation of failures
+---------------------
+Each unit of work runs inside `session.begin_nested()` (SAVEPOINT … RELEASE). A unit that raises — a domain
+error such as insufficient funds, a constraint violation — rolls back to its savepoint only; its caller gets
+the exception and the rest of the batch commits. A transient error (deadlock, serialization failure, SQLite
+"database is locked") aborts the whole batch, which is retried from scratch: nothing of it was committed and
+every unit of work must be idempotent and re-runnable (the same rule `Database.run` imposes). If COMMIT itself
+fails for a non-transient reason (a deferred constraint trigger, a lost connection), the batch is split and
+each unit re-runs in a transaction of its own, so the one bad unit fails alone.
+
+"Answered ⇒ committed"
+----------------------
+A caller is answered (its value or its exception) only after the COMMIT of its batch has returned. This is
+the crash-safety argument:
+
+- the process dies before COMMIT: the database rolls the open transaction back; no caller was answered, so
+  no client was told "done" for money that did not move; clients see a dropped connection and retry with the
+  same idempotency key;
+- the process dies after COMMIT, before answering: the transfers are durable but unanswered — exactly the
+  window a one-transaction-per-request server has between its COMMIT and its response; the client's retry
+  with the same idempotency key returns the stored result instead of moving money twice;
+- a failed unit's exception is also withheld until the commit, because a retried batch re-runs every unit
+  and the outcome (say, insufficient funds caused by an earlier unit of the batch) may change.
+
+Writers
+-------
+SQLite has one writer at a time, so there exactly one writer thread is allowed. On PostgreSQL several writer
+threads may run batches side by side; their batches are kept disjoint by *conflict keys* that the caller
+declares (`submit(fn, keys=(…))`, e.g. the ledger account ids and the customer id a transfer locks): a unit
+whose keys are held by one writer's queued or running batch joins that writer; a unit whose keys span two
+writers waits until one of them finishes. Disjoint batches never wait on each other's row locks and cannot
+deadlock. Units without keys are spread round robin and rely on the database's locks (and the retry).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Hashable, Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from atrium.db.session import Database, is_transient
+
+T = TypeVar("T")
+
+Work = Callable[[Session], Any]
+
+
+@dataclass(eq=False)
+class _Item:
+    fn: Work
+    keys: frozenset[Hashable]
+    request: Any = None
+    future: Future[Any] = field(default_factory=Future)
+    writer: int = -1
+
+
+@dataclass
+class CommitterStats:
+    """Counters for a benchmark or a metrics endpoint."""
+
+    batches: int = 0
+    units: int = 0
+    failed_units: int = 0
+    retried_batches: int = 0
+    split_batches: int = 0
+    largest_batch: int = 0
+    applied_whole: int = 0  # batches that `apply_batch` applied in one go
+    applied_fallback: int = 0  # batches `apply_batch` refused, re-run unit by unit
+
+    @property
+    def mean_batch(self) -> float:
+        return self.units / self.batches if self.batches else 0.0
+
+
+class _BatchAborted(Exception):
+    """A transient error inside a unit: the whole batch must be rolled back and retried."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class GroupCommitter:
+    """Run submitted units of work in batches: one transaction and one COMMIT per batch.
+
+    `max_batch` caps the units in one transaction (bounds lock hold time and the cost of a retry). On
+    PostgreSQL keep `max_batch × savepoints per unit` at or under 64: past 64 subtransaction ids the
+    transaction's snapshot entry overflows and every other session's visibility checks get slower.
+    `max_wait_ms` is how long a writer lingers for more units once it holds fewer than `max_batch` — 0 means
+    "take what is queued": while one batch commits, the next one gathers, so batches grow with the load
+    without adding latency at low load.
+
+    One writer runs its units one after another, so it also pays each unit's statement round trips one
+    after another; with a single writer the database sits idle while Python works and vice versa. On
+    PostgreSQL `writers=2` or more overlap the two (the conflict keys keep their batches disjoint).
+
+    Set-wise batches: PostgreSQL already shares one WAL flush among concurrent COMMITs, so what group commit
+    must save is round trips, and a unit of many statements keeps them. With `apply_batch`, callers may
+    also hand in a `request` (plain data) with their unit; when every unit of a batch has one, the writer
+    first tries `apply_batch(session, requests)` — one set-wise pass, e.g. `ledger.post_transfers`: one
+    lock statement and one multi-row INSERT for the whole batch — in one savepoint, and each caller gets
+    its element of the returned list. If it refuses (any non-transient error), the savepoint is rolled back
+    and the batch runs unit by unit as usual, so one bad request still fails alone.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        max_batch: int = 64,
+        max_wait_ms: float = 0.0,
+        writers: int = 1,
+        attempts: int = 5,
+        apply_batch: Callable[[Session, list[Any]], list[Any]] | None = None,
+        name: str = "group-commit",
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        if writers < 1:
+            raise ValueError("writers must be at least 1")
+        if db.is_sqlite and writers != 1:
+            raise ValueError("SQLite has one writer at a time: a GroupCommitter on SQLite takes writers=1")
+        self.db = db
+        self.max_batch = max_batch
+        self.max_wait_s = max_wait_ms / 1000.0
+        self.attempts = attempts
+        self.apply_batch = apply_batch
+        self.stats = CommitterStats()
+        self._lock = threading.Lock()
+        self._wake = [threading.Condition(self._lock) for _ in range(writers)]
+        self._queues: list[deque[_Item]] = [deque() for _ in range(writers)]
+        self._load = [0] * writers  # units queued or running per writer
+        self._owner: dict[Hashable, tuple[int, int]] = {}  # key -> (writer, units holding it)
+        self._blocked: deque[_Item] = deque()  # units whose keys span two writers
+        self._round_robin = itertools.cycle(range(writers))
+        self._closed = False
+        self._threads = [
+            threading.Thread(target=self._writer_loop, args=(i,), name=f"{name}-{i}", daemon=True)
+            for i in range(writers)
+        ]
+        for t in self._threads:
+            t.start()
+
+    # -- callers --------------------------------------------------------------------------------------
+
+    def submit(self, fn: Callable[[Session], T], *, keys: Iterable[Hashable] = (), request: Any = None,
+               timeout: float | None = None) -> T:
+        """Run `fn(session)` in the next batch; return its value (or raise its exception) once committed.
+
+        `keys`: what the unit locks (see the module docstring); `request`: the same unit as data for
+        `apply_batch`, which must then return what `fn` would have.
+        """
+        return self.submit_future(fn, keys=keys, request=request).result(timeout)
+
+    async def submit_async(self, fn: Callable[[Session], T], *, keys: Iterable[Hashable] = (),
+                           request: Any = None) -> T:
+        """The same for an event loop: awaits the committed result without blocking the loop."""
+        return await asyncio.wrap_future(self.submit_future(fn, keys=keys, request=request))
+
+    def submit_future(self, fn: Callable[[Session], T], *, keys: Iterable[Hashable] = (),
+                      request: Any = None) -> Future[T]:
+        item = _Item(fn, frozenset(keys), request)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the group committer is closed")
+            self._dispatch(item)
+        return item.future
+
+    def close(self, timeout: float | None = 30.0) -> None:
+        """Stop taking work, finish (commit) everything already submitted, stop the writers."""
+        with self._lock:
+            self._closed = True
+            for cond in self._wake:
+                cond.notify_all()
+        for t in self._threads:
+            t.join(timeout)
+
+    def __enter__(self) -> GroupCommitter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- dispatch (under self._lock) ------------------------------------------------------------------
+
+    def _dispatch(self, item: _Item) -> None:
+        # A unit that shares a key with a waiting unit waits behind it: arrival order per key is kept and
+        # the waiting unit cannot be starved by a stream of newcomers on either of its writers.
+        waits_behind = len(self._queues) > 1 and bool(self._blocked and item.keys & self._blocked_keys())
+        if waits_behind or not self._place(item):
+            self._blocked.append(item)
+
+    def _blocked_keys(self) -> set[Hashable]:
+        return set().union(*(i.keys for i in self._blocked))
+
+    def _place(self, item: _Item) -> bool:
+        """Give `item` to a writer whose batches cannot conflict with the others'; False if it must wait."""
+        n = len(self._queues)
+        if n == 1:
+            writer = 0
+        else:
+            holders = {self._owner[k][0] for k in item.keys if k in self._owner}
+            if len(holders) > 1:
+                return False
+            if holders:
+                writer = holders.pop()
+            elif item.keys:
+                writer = min(range(n), key=self._load.__getitem__)
+            else:
+                writer = next(self._round_robin)
+        for k in item.keys:
+            _, count = self._owner.get(k, (writer, 0))
+            self._owner[k] = (writer, count + 1)
+        item.writer = writer
+        self._load[writer] += 1
+        self._queues[writer].append(item)
+        self._wake[writer].notify()
+        return True
+
+    def _release(self, batch: list[_Item]) -> None:
+        """The batch is done (under self._lock): free its keys and place the units that waited on them."""
+        for item in batch:
+            self._load[item.writer] -= 1
+            for k in item.keys:
+                w, count = self._owner[k]
+                if count == 1:
+                    del self._owner[k]
+                else:
+                    self._owner[k] = (w, count - 1)
+        if self._blocked:
+            waiting, self._blocked = self._blocked, deque()
+            for item in waiting:
+                if (self._blocked and item.keys & self._blocked_keys()) or not self._place(item):
+                    self._blocked.append(item)
+        if self._closed:
+            for cond in self._wake:
+                cond.notify_all()
+
+    # -- writers --------------------------------------------------------------------------------------
+
+    def _next_batch(self, writer: int) -> list[_Item] | None:
+        queue, cond = self._queues[writer], self._wake[writer]
+        with self._lock:
+            while True:
+                while not queue:
+                    if self._closed and not self._blocked:
+                        return None
+                    cond.wait(0.1 if self._closed else None)
+                batch = self._take(queue, self.max_batch)
+                if len(batch) < self.max_batch and self.max_wait_s > 0:
+                    deadline = time.monotonic() + self.max_wait_s
+                    while len(batch) < self.max_batch:
+                        remaining = deadline - time.monotonic()
+                        if not queue and (remaining <= 0 or not cond.wait(remaining)):
+                            break
+                        batch += self._take(queue, self.max_batch - len(batch))
+                if batch:
+                    return batch
+
+    def _take(self, queue: deque[_Item], limit: int) -> list[_Item]:
+        """Pop up to `limit` units, dropping those whose caller cancelled before they started."""
+        taken: list[_Item] = []
+        while queue and len(taken) < limit:
+            item = queue.popleft()
+            if item.future.set_running_or_notify_cancel():
+                taken.append(item)
+            else:
+                self._release([item])
+        return taken
+
+    def _writer_loop(self, writer: int) -> None:
+        while (batch := self._next_batch(writer)) is not None:
+            try:
+                outcomes = self._run_batch(batch)
+            except BaseException as exc:  # a batch that cannot commit: every caller learns why
+                outcomes = [(False, exc)] * len(batch)
+            with self._lock:
+                self._release(batch)
+                st = self.stats
+                st.batches += 1
+                st.units += len(batch)
+                st.largest_batch = max(st.largest_batch, len(batch))
+                st.failed_units += sum(1 for ok, _ in outcomes if not ok)
+            # Only now, after COMMIT, does any caller learn its outcome.
+            for item, (ok, value) in zip(batch, outcomes, strict=True):
+                if ok:
+                    item.future.set_result(value)
+                else:
+                    item.future.set_exception(value)
+
+    def _run_batch(self, batch: list[_Item]) -> list[tuple[bool, Any]]:
+        st = self.stats
+        for attempt in range(1, self.attempts + 1):
+            try:
+                outcomes = self._attempt(batch)
+            except _BatchAborted as aborted:
+                if attempt == self.attempts:
+                    return [(False, aborted.cause)] * len(batch)
+                with self._lock:
+                    st.retried_batches += 1
+                time.sleep(0.002 * 2**attempt)
+                continue
+            except DBAPIError as exc:  # raised by COMMIT
+                if is_transient(exc) and attempt < self.attempts:
+                    with self._lock:
+                        st.retried_batches += 1
+                    time.sleep(0.002 * 2**attempt)
+                    continue
+                with self._lock:
+                    st.split_batches += 1
+                outcomes = [self._alone(item) for item in batch]
+            return outcomes
+        raise AssertionError("unreachable")
+
+    def _attempt(self, batch: list[_Item]) -> list[tuple[bool, Any]]:
+        with self.db.session() as session:
+            try:
+                outcomes = self._whole(session, batch)
+                if outcomes is None:
+                    outcomes = [self._unit(session, item.fn) for item in batch]
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+        return outcomes
+
+    def _whole(self, session: Session, batch: list[_Item]) -> list[tuple[bool, Any]] | None:
+        """`apply_batch` over the batch's requests in one savepoint; None if it does not apply or refuses."""
+        if self.apply_batch is None or len(batch) < 2 or any(i.request is None for i in batch):
+            return None
+        try:
+            with session.begin_nested():
+                values = self.apply_batch(session, [i.request for i in batch])
+        except Exception as exc:
+            if isinstance(exc, DBAPIError) and is_transient(exc):
+                raise _BatchAborted(exc) from exc
+            with self._lock:
+                self.stats.applied_fallback += 1
+            return None
+        if len(values) != len(batch):
+            raise RuntimeError("apply_batch must return one result per request")
+        with self._lock:
+            self.stats.applied_whole += 1
+        return [(True, v) for v in values]
+
+    def _unit(self, session: Session, fn: Work) -> tuple[bool, Any]:
+        try:
+            with session.begin_nested():
+                return True, fn(session)
+        except Exception as exc:
+            if isinstance(exc, DBAPIError) and is_transient(exc):
+                raise _BatchAborted(exc) from exc
+            return False, exc
+
+    def _alone(self, item: _Item) -> tuple[bool, Any]:
+        try:
+            return True, self.db.run(item.fn, attempts=self.attempts)
+        except Exception as exc:
+            return False, exc
