@@ -3,8 +3,8 @@
 The suite runs on SQLite by default and on PostgreSQL when ATRIUM_TEST_DATABASE_URL is set
 (`make test` runs both). The schema is built once per session from the models (plus database extras
 such as the ledger's PostgreSQL constraint trigger); tests/db/test_migrations.py proves that the Alembic
-migrations build the very same schema. Each test gets clean tables (deleted after it), so API tests that commit at
-the edge stay isolated.
+migrations build the very same schema. Each test gets clean tables (deleted after it), so API tests that
+commit at the edge stay isolated.
 """
 
 from __future__ import annotations
