@@ -56,7 +56,7 @@ def _day(y: int, m: int, d: int) -> date:
 
 
 def person_history(
-    p: Person, rng: random.Random, start: date, end: date, population: int, merchants: list[MerchantSpec]
+    p: Person, rng: random.Random, start: date, end: date, names: list[str], merchants: list[MerchantSpec]
 ) -> list[Movement]:
     """Movements for one person between `start` and `end` (inclusive), before balance checks."""
     out: list[Movement] = []
@@ -104,12 +104,13 @@ def person_history(
                 kind = "qr_payment" if rng.random() < 0.55 else "card_payment"
                 out.append(Movement(_at(day, rng, hours), cur, ("mer", spec.name), amount, "CNY", kind, cat,
                                     spec.name))
+        population = len(names)
         if population > 1 and rng.random() < 0.7 and (t := when(rng.randint(1, 28), (9, 22))) is not None:
             other = rng.randrange(population - 1)
             other += other >= p.index
             amount = rng.choice([5_000, 10_000, 20_000, 50_000, 88_800, 100_000, 200_000])
             out.append(Movement(t, cur, ("cur", other), amount, "CNY", "internal_transfer", "transfer",
-                                f"#{other}"))
+                                names[other]))
         if p.has_savings and (t := when(payday + 2, (20, 22))) is not None:
             out.append(Movement(t, cur, sav, int(p.salary_minor * rng.uniform(0.1, 0.3)) // 100 * 100,
                                 "CNY", "own_transfer", "savings", "存入储蓄"))
@@ -128,9 +129,10 @@ def _poisson(rng: random.Random, lam: float) -> int:
 def build_history(people: list[Person], start: date, end: date, seed: int) -> list[Movement]:
     """Every person's movements, merged in time order, with those that would overdraw dropped."""
     rng = random.Random(seed)
+    names = [p.display_name for p in people]
     moves: list[Movement] = []
     for p in people:
-        moves.extend(person_history(p, random.Random(rng.random()), start, end, len(people), MERCHANTS))
+        moves.extend(person_history(p, random.Random(rng.random()), start, end, names, MERCHANTS))
     moves.sort(key=lambda mv: mv.at)
     balance: dict[Ref, int] = {}
     kept: list[Movement] = []

@@ -100,10 +100,12 @@ def seed(
                     report.accounts += _open_customer(s, p, customer_password, refs)
             report.customers += len(chunk)
             tick("customers", report.customers, len(people))
-        moves = build_history(people, start, end, seed_value)
+        # History runs to the end of yesterday; today belongs to the featured customers' live transfers.
+        moves = build_history(people, start, end - timedelta(days=1), seed_value)
         report.movements = _post_history(db, moves, refs, lambda done: tick("history", done, len(moves)))
-        yesterday = datetime.combine(end, datetime.min.time(), tzinfo=UTC) - timedelta(hours=30)
-        clock.use(clock.FrozenClock(yesterday))
+        # 09:00 in Shanghai today (or now, if earlier)
+        this_morning = datetime.combine(end, datetime.min.time(), tzinfo=UTC) + timedelta(hours=1)
+        clock.use(clock.FrozenClock(min(this_morning, previous.now())))
         _featured_extras(db, people, refs)
         report.logins = [(u, DEMO_PASSWORD, "customer") for u, _, _ in FEATURED[:customers]]
         report.logins += [(u, STAFF_PASSWORD, f"staff · {role}") for u, _, role in STAFF]
