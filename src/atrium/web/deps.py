@@ -58,6 +58,19 @@ def _principal(request: Request) -> Principal:
     return principal
 
 
+def session_principal(request: Request) -> Principal | None:
+    """Who the session cookie belongs to, or None when there is none or it has ended (a sign-in page
+    treats a stale cookie as signed out rather than as an error)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    with get_db().read_session() as session:
+        try:
+            return identity.authenticate(session, token)
+        except Unauthenticated:
+            return None
+
+
 def _customer(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
     if principal.kind != "customer":
         raise Forbidden("this is a customer route")

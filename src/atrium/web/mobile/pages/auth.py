@@ -11,25 +11,12 @@ from atrium.config import get_settings
 from atrium.db.runtime import get_db
 from atrium.identity import service as identity
 from atrium.identity.errors import InvalidCredentials
-from atrium.identity.service import Principal
-from atrium.kit.errors import Unauthenticated
-from atrium.web.deps import SESSION_COOKIE
+from atrium.web.deps import SESSION_COOKIE, session_principal
 from atrium.web.mobile import csrf
 from atrium.web.mobile.routing import PageRoute
 from atrium.web.mobile.templating import redirect, render, safe_next, translator
 
 router = APIRouter(route_class=PageRoute)
-
-
-def _session_principal(request: Request) -> Principal | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    with get_db().read_session() as session:
-        try:
-            return identity.authenticate(session, token)
-        except Unauthenticated:  # a stale cookie: treat as signed out
-            return None
 
 
 def _login_form(
@@ -48,7 +35,7 @@ def _login_form(
 
 @router.get("/login")
 def login_page(request: Request, next: str | None = None) -> Response:  # noqa: A002 - the query's name
-    principal = _session_principal(request)
+    principal = session_principal(request)
     if principal is not None and principal.kind == "customer":
         return redirect(request, safe_next(next))
     return _login_form(request, next_url=safe_next(next))
@@ -93,7 +80,7 @@ def login_submit(
 
 @router.post("/logout", dependencies=[Depends(csrf.verify)])
 def logout(request: Request) -> Response:
-    principal = _session_principal(request)
+    principal = session_principal(request)
     if principal is not None and principal.token_hash:
         token_hash = principal.token_hash
         get_db().run(lambda s: identity.logout(s, token_hash))

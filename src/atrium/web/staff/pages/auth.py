@@ -12,26 +12,13 @@ from atrium.config import get_settings
 from atrium.db.runtime import get_db
 from atrium.identity import service as identity
 from atrium.identity.errors import InvalidCredentials
-from atrium.identity.service import Principal
-from atrium.kit.errors import Unauthenticated
-from atrium.web.deps import SESSION_COOKIE
+from atrium.web.deps import SESSION_COOKIE, session_principal
 from atrium.web.mobile import csrf
 from atrium.web.mobile.templating import redirect
 from atrium.web.staff.routing import LOGIN_PATH, StaffPageRoute, safe_console_next
 from atrium.web.staff.templating import render, translator
 
 router = APIRouter(route_class=StaffPageRoute)
-
-
-def _session_principal(request: Request) -> Principal | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    with get_db().read_session() as session:
-        try:
-            return identity.authenticate(session, token)
-        except Unauthenticated:  # a stale cookie: treat as signed out
-            return None
 
 
 def _form(
@@ -50,7 +37,7 @@ def _form(
 
 @router.get(LOGIN_PATH)
 def login_page(request: Request, next: str | None = None) -> Response:  # noqa: A002 - the query's name
-    principal = _session_principal(request)
+    principal = session_principal(request)
     if principal is not None and principal.kind == "staff":
         return redirect(request, safe_console_next(next))
     return _form(request, next_url=safe_console_next(next))
@@ -93,7 +80,7 @@ def login_submit(
 
 @router.post("/staff/logout", dependencies=[Depends(csrf.verify)])
 def logout(request: Request) -> Response:
-    principal = _session_principal(request)
+    principal = session_principal(request)
     if principal is not None and principal.token_hash:
         token_hash = principal.token_hash
         get_db().run(lambda s: identity.logout(s, token_hash))
