@@ -6,7 +6,13 @@ from atrium.config import get_settings
 from atrium.identity import service
 from atrium.identity.errors import SessionExpired
 from atrium.identity.schemas import CustomerRead, LoginRequest, SessionRead, StaffRead
-from atrium.web.deps import SESSION_COOKIE, CurrentPrincipal, ReadOnlySession, WriteSession
+from atrium.web.deps import (
+    SESSION_COOKIE,
+    CurrentPrincipal,
+    ReadOnlySession,
+    WriteSession,
+    set_session_cookie,
+)
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -14,15 +20,11 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 @router.post("/login", response_model=SessionRead)
 def login(body: LoginRequest, session: WriteSession, response: Response) -> SessionRead:
     """Password login (interim, until the identity issue's OIDC provider). Sets a secure cookie too."""
-    settings = get_settings()
-    ttl = settings.security.session_ttl_s
+    ttl = get_settings().security.session_ttl_s
     token, principal = service.login(
         session, username=body.username, password=body.password, kind=body.kind, ttl_s=ttl
     )
-    response.set_cookie(
-        SESSION_COOKIE, token, max_age=ttl, httponly=True, samesite="lax",
-        secure=settings.security.cookie_secure, path="/",
-    )
+    set_session_cookie(response, token)
     return SessionRead(token=token, expires_in=ttl, subject_kind=principal.kind, subject_id=principal.id)  # type: ignore[arg-type]
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Response
 from sqlalchemy.orm import Session
 
+from atrium.config import get_settings
 from atrium.db.idempotency import check_key
 from atrium.db.runtime import get_db
 from atrium.db.session import ReadSession
@@ -69,6 +70,25 @@ def session_principal(request: Request) -> Principal | None:
             return identity.authenticate(session, token)
         except Unauthenticated:
             return None
+
+
+def set_session_cookie(response: Response, token: str) -> None:
+    """The one way a sign-in (API or page) hands its session to a browser: HttpOnly, SameSite=Lax, Secure
+    where configured, living as long as the session."""
+    security = get_settings().security
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=security.session_ttl_s, httponly=True, samesite="lax",
+        secure=security.cookie_secure, path="/",
+    )
+
+
+def end_cookie_session(request: Request, response: Response) -> None:
+    """Sign out the browser's session (if any) and clear its cookie."""
+    principal = session_principal(request)
+    if principal is not None and principal.token_hash:
+        token_hash = principal.token_hash
+        get_db().run(lambda s: identity.logout(s, token_hash))
+    response.delete_cookie(SESSION_COOKIE, path="/")
 
 
 def _customer(principal: Annotated[Principal, Depends(_principal)]) -> Principal:

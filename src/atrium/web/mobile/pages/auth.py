@@ -11,7 +11,7 @@ from atrium.config import get_settings
 from atrium.db.runtime import get_db
 from atrium.identity import service as identity
 from atrium.identity.errors import InvalidCredentials
-from atrium.web.deps import SESSION_COOKIE, session_principal
+from atrium.web.deps import end_cookie_session, session_principal, set_session_cookie
 from atrium.web.mobile import csrf
 from atrium.web.mobile.routing import PageRoute
 from atrium.web.mobile.templating import redirect, render, safe_next, translator
@@ -53,8 +53,7 @@ def login_submit(
         return _login_form(
             request, status_code=422, next_url=target, username=username, error="login.error.missing"
         )
-    settings = get_settings()
-    ttl = settings.security.session_ttl_s
+    ttl = get_settings().security.session_ttl_s
     try:
         token, _ = get_db().run(
             lambda s: identity.login(
@@ -66,24 +65,12 @@ def login_submit(
             request, status_code=401, next_url=target, username=username, error="login.error.invalid"
         )
     response = redirect(request, target)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=ttl,
-        httponly=True,
-        samesite="lax",
-        secure=settings.security.cookie_secure,
-        path="/",
-    )
+    set_session_cookie(response, token)
     return response
 
 
 @router.post("/logout", dependencies=[Depends(csrf.verify)])
 def logout(request: Request) -> Response:
-    principal = session_principal(request)
-    if principal is not None and principal.token_hash:
-        token_hash = principal.token_hash
-        get_db().run(lambda s: identity.logout(s, token_hash))
     response = redirect(request, "/login")
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    end_cookie_session(request, response)
     return response
