@@ -107,8 +107,7 @@ def seed(
         this_morning = datetime.combine(end, datetime.min.time(), tzinfo=UTC) + timedelta(hours=1)
         clock.use(clock.FrozenClock(min(this_morning, previous.now())))
         _featured_extras(db, people, refs)
-        report.logins = [(u, DEMO_PASSWORD, "customer") for u, _, _ in FEATURED[:customers]]
-        report.logins += [(u, STAFF_PASSWORD, f"staff · {role}") for u, _, role in STAFF]
+        report.logins = demo_logins()
     finally:
         clock.use(previous)
     return report

@@ -5,7 +5,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from atrium.identity import passwords
@@ -55,8 +55,6 @@ def hash_password(password: str) -> str:
 
 
 def count_customers(session: Session) -> int:
-    from sqlalchemy import func
-
     return session.scalar(select(func.count()).select_from(Customer)) or 0
 
 
@@ -146,8 +144,6 @@ def search_customers(
     """Customers whose username starts with `text` or whose display name contains it (both ignoring case),
     newest first (ids are time-ordered, so `before_id` — the last id of the previous page — is the keyset).
     No `text`: every customer. For staff screens, which mask what they show."""
-    from sqlalchemy import func, or_
-
     limit = max(1, min(limit, SEARCH_MAX + 1))
     stmt = select(Customer)
     needle = (text or "").strip().lower()
