@@ -9,7 +9,8 @@ from fastapi import FastAPI
 from atrium import __version__
 from atrium.config import get_settings
 from atrium.logs import configure_logging
-from atrium.web import mobile, problems
+from atrium.web import life as life_app
+from atrium.web import mobile, oauth2, problems, security_headers
 from atrium.web import staff as staff_console
 from atrium.web.api.router import api
 
@@ -41,7 +42,10 @@ def create_app(*, start_background: bool = True) -> FastAPI:
         redoc_url=None,
     )
     problems.install(app)
+    security_headers.install(app)  # nosniff, frame and referrer policies, HSTS, no-store on the API
     app.include_router(api)
     mobile.install(app)  # the customer PWA at /: its pages, static files and page errors
     staff_console.install(app)  # the staff console at /staff: its pages, static files and page errors
+    oauth2.install(app)  # the OpenID Connect provider: /.well-known/openid-configuration, /oauth2/*
+    life_app.install(app)  # Atrium Life at /life, a relying party of the provider (one login, no second)
     return app

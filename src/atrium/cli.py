@@ -16,11 +16,15 @@ app.add_typer(events_app, name="events")
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to date (Alembic head)."""
+    from atrium import bootstrap
     from atrium.db import migrate as m
     from atrium.db.runtime import get_db
 
     m.upgrade(get_db().engine)
     typer.echo("database is at the latest migration")
+    added = get_db().run(bootstrap.reference_data)
+    if added:
+        typer.echo(f"reference data: {added} rows added")
 
 
 @app.command()

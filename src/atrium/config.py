@@ -44,6 +44,47 @@ class SecuritySettings(BaseModel):
     pii_key: str = DEV_PII_KEY
     session_ttl_s: int = 30 * 60
     cookie_secure: bool = False
+    # WebAuthn relying-party ids this deployment answers to (a passkey is bound to one); "localhost" for
+    # development. WebAuthn refuses IP addresses.
+    webauthn_rp_ids: list[str] = Field(default_factory=lambda: ["localhost"])
+    webauthn_rp_name: str = "Atrium"
+
+
+class ProtectionSettings(BaseModel):
+    """Sign-in protection: lockout and rate limits (atrium.identity.protection)."""
+
+    max_failures: int = 5  # consecutive wrong passwords before a temporary lock
+    lock_minutes: int = 15
+    permanent_after: int = 3  # the n-th temporary lock within the window is permanent (staff unlock)
+    permanent_window_h: int = 24
+    phantom_idle_days: int = 2  # forget lock counters of usernames that do not exist after this long
+    login_ip_limit: int = 30  # sign-in attempts per address per window
+    login_ip_window_s: int = 300
+    login_user_limit: int = 20  # sign-in attempts per username per window (any address)
+    login_user_window_s: int = 300
+    sms_ip_limit: int = 10  # code texts requested per address per window
+    sms_ip_window_s: int = 300
+    # The login history's places: a CSV of `cidr,key,zh,en` lines (`#` comments); None: the bundled sample.
+    geo_table: str | None = None
+
+
+class DeviceSettings(BaseModel):
+    """Device binding and transaction signing (atrium.identity.devices)."""
+
+    cooling_off_h: int = 24  # lower payment limits for this long after a device is bound
+    nonce_ttl_s: int = 120
+    signature_window_s: int = 300
+
+
+class NotifySettings(BaseModel):
+    """How texts leave the bank (atrium.notify): "outbox" records only (development, tests, the demo);
+    "http" posts each to an SMS gateway."""
+
+    sms_sender: Literal["outbox", "http"] = "outbox"
+    http_url: str | None = None
+    http_timeout_s: float = 5.0
+    http_token: str | None = None  # bearer token for the gateway
+    sender_id: str = "Atrium"
 
 
 class LedgerSettings(BaseModel):
@@ -74,6 +115,9 @@ class Settings(BaseSettings):
     log_json: bool = False
     var_dir: Path = Path("./var")
     default_locale: Literal["zh", "en"] = "zh"
+    # Where customers reach this bank (sign-in clients' redirect addresses live under it). "localhost",
+    # not 127.0.0.1, in development: passkeys (WebAuthn) refuse IP addresses.
+    public_url: str = "http://localhost:8000"
 
     # Flat aliases for the two URLs people set most (ATRIUM_DATABASE_URL, ATRIUM_NATS_URL).
     database_url: str | None = None
@@ -83,6 +127,9 @@ class Settings(BaseSettings):
     events: EventSettings = Field(default_factory=EventSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
+    protection: ProtectionSettings = Field(default_factory=ProtectionSettings)
+    devices: DeviceSettings = Field(default_factory=DeviceSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
     rail: RailSettings = Field(default_factory=RailSettings)
 
     @model_validator(mode="after")
@@ -103,6 +150,11 @@ class Settings(BaseSettings):
                 )
             if not _is_32_byte_key(self.security.pii_key):
                 raise ValueError("ATRIUM_SECURITY__PII_KEY must be the base64 encoding of 32 random bytes")
+            # The outbox only records codes: customers would never receive them.
+            if self.notify.sms_sender != "http" or not self.notify.http_url:
+                raise ValueError(
+                    "ATRIUM_NOTIFY__SMS_SENDER must be http, with ATRIUM_NOTIFY__HTTP_URL, in production"
+                )
             if not self.security.cookie_secure:
                 raise ValueError("ATRIUM_SECURITY__COOKIE_SECURE must be true in production")
         return self

@@ -6,3 +6,5 @@ imports this module (by name: the events layer must not depend on the domains) b
 """
 
 from __future__ import annotations
+
+from atrium.accounts import handlers as _accounts  # noqa: F401

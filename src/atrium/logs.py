@@ -1,8 +1,12 @@
-"""Structured logs without PII: a processor drops known-sensitive keys before anything is written."""
+"""Structured logs without PII or secrets: before anything is written, a processor replaces the value of
+every sensitive key (by name, also inside longer names such as `new_password` or `refresh_token`) and
+scrubs what looks like a phone number, a resident ID number, a card number or a bearer token out of the
+remaining text. Code should not log such things at all; this is the net under it."""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 import structlog
@@ -13,10 +17,34 @@ SENSITIVE_KEYS = frozenset(
 )
 
 
+_SCRUB = [
+    (re.compile(r"(?i)\bbearer\s+[\w.~+/=-]+"), "Bearer [redacted]"),
+    (re.compile(r"(?<!\d)\d{17}[\dXx](?![\dA-Za-z])"), "[id-number]"),  # resident ID numbers
+    (re.compile(r"(?<!\d)\d{15,19}(?!\d)"), "[number]"),  # card and account numbers
+    (re.compile(r"(?<![\d+])(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)"), "[phone]"),  # mainland mobiles
+]
+
+
+def _sensitive(key: str) -> bool:
+    lowered = key.lower()
+    return lowered in SENSITIVE_KEYS or any(word in lowered for word in _SENSITIVE_PARTS)
+
+
+_SENSITIVE_PARTS = ("password", "token", "secret", "cookie", "authorization", "phone", "email", "id_number")
+
+
+def scrub(text: str) -> str:
+    for pattern, replacement in _SCRUB:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def _drop_sensitive(_logger, _name, event_dict):  # type: ignore[no-untyped-def]
     for key in list(event_dict):
-        if key.lower() in SENSITIVE_KEYS:
+        if _sensitive(key):
             event_dict[key] = "[redacted]"
+        elif isinstance(event_dict[key], str):
+            event_dict[key] = scrub(event_dict[key])
     return event_dict
 
 

@@ -3,9 +3,11 @@ from datetime import date
 from atrium.demo import seed as demo
 from atrium.demo.history import build_history
 from atrium.demo.seed import _people
+from atrium.identity import identities, kyc
 from atrium.identity import service as identity
 from atrium.ledger import service as ledger
 from atrium.payments import service as payments
+from tests.auth_support import api_login
 
 
 def test_history_is_deterministic_and_never_overdraws():
@@ -36,9 +38,17 @@ def test_seed_builds_a_bank_whose_books_balance(db, client):
         assert customer is not None
         transfers = payments.list_transfers(s, customer_id=customer.id).items
         assert {t.kind for t in transfers} >= {"internal", "interbank"}
-    # The published demo logins work.
-    r = client.post("/api/v1/auth/login", json={"username": "demo", "password": demo.DEMO_PASSWORD})
-    assert r.status_code == 200
+    # The published demo logins work: the password, then the SMS code from the development outbox.
+    with db.read_session() as s:
+        customer = identity.find_customer_by_username(s, "demo")
+        assert customer is not None
+        phone = identity.phone_of(customer)
+        assert phone is not None and customer.phone_enc and phone not in customer.phone_enc
+        masked = kyc.profile(s, customer.id)
+        assert masked.id_number and "*" in masked.id_number and masked.legal_name and "*" in masked.legal_name
+        assert {i.kind for i in identities.list_identities(s, customer.id)} == {"person", "company_operator"}
+    headers = api_login(client, "demo", demo.DEMO_PASSWORD, phone=phone)
+    assert client.get("/api/v1/auth/me", headers=headers).json()["username"] == "demo"
     r = client.post("/api/v1/auth/login",
                     json={"username": "operator", "password": demo.STAFF_PASSWORD, "kind": "staff"})
     assert r.status_code == 200

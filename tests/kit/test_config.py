@@ -22,9 +22,12 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: igno
     monkeypatch.chdir(tmp_path)  # no stray .env file
 
 
-def production(**security: object) -> Settings:
+GATEWAY = {"sms_sender": "http", "http_url": "https://sms.example.net/send"}
+
+
+def production(notify: dict[str, object] | None = None, **security: object) -> Settings:
     values = {"secret_key": STRONG_SECRET, "pii_key": STRONG_PII_KEY, "cookie_secure": True, **security}
-    return Settings(env="production", security=values)  # type: ignore[arg-type]
+    return Settings(env="production", security=values, notify=notify or GATEWAY)  # type: ignore[arg-type]
 
 
 def test_development_runs_on_the_documented_defaults() -> None:
@@ -56,9 +59,18 @@ def test_production_refuses_weak_or_development_secrets(security: dict[str, obje
         production(**security)
 
 
+@pytest.mark.parametrize("notify", [{"sms_sender": "outbox"}, {"sms_sender": "http"}])
+def test_production_refuses_to_send_texts_nowhere(notify: dict[str, object]) -> None:
+    """The development outbox records codes instead of sending them: a production bank must use a gateway."""
+    with pytest.raises(ValidationError, match="SMS_SENDER"):
+        production(notify)
+
+
 def test_production_refuses_dev_secrets_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ATRIUM_ENV", "production")
     monkeypatch.setenv("ATRIUM_SECURITY__COOKIE_SECURE", "true")
+    monkeypatch.setenv("ATRIUM_NOTIFY__SMS_SENDER", "http")
+    monkeypatch.setenv("ATRIUM_NOTIFY__HTTP_URL", "https://sms.example.net/send")
     with pytest.raises(ValidationError, match="SECRET_KEY"):
         Settings()
     monkeypatch.setenv("ATRIUM_SECURITY__SECRET_KEY", STRONG_SECRET)

@@ -6,7 +6,9 @@ import itertools
 
 import pytest
 
+from atrium.identity import service as identity
 from atrium.limits import service
+from tests.auth_support import api_login, with_step_up
 from tests.limits.factories import PASSWORD, customer, staff, yuan
 
 _logins = itertools.count(1)
@@ -17,10 +19,19 @@ def login(client, db, *, kind: str = "customer", role: str = "operator") -> tupl
     username = f"limits-api-{kind}-{next(_logins)}"
     with db.unit_of_work() as s:
         subject = customer(s, username) if kind == "customer" else staff(s, role=role, name=username)
+    if kind == "customer":
+        return api_login(client, username, PASSWORD), subject
     r = client.post("/api/v1/auth/login",
                     json={"username": username, "password": PASSWORD, "kind": kind})
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['token']}"}, subject
+
+
+def phone_of(db, customer_id: str) -> str:  # type: ignore[no-untyped-def]
+    with db.session() as s:
+        phone = identity.phone_of(identity.get_customer(s, customer_id))  # type: ignore[arg-type]
+    assert phone is not None
+    return phone
 
 
 def assert_problem(r, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
@@ -76,9 +87,13 @@ def test_own_limit_above_the_bank_limit_is_a_422_problem(client, db) -> None:
 
 
 def test_raising_an_own_limit_is_flagged(client, db) -> None:
-    auth, _ = login(client, db)
-    client.put("/api/v1/limits/own/qr_payment", headers=auth, json={"daily_minor": yuan(1_000)})
-    r = client.put("/api/v1/limits/own/qr_payment", headers=auth, json={"daily_minor": yuan(2_000)})
+    auth, cus = login(client, db)
+    lowered = client.put("/api/v1/limits/own/qr_payment", headers=auth, json={"daily_minor": yuan(1_000)})
+    assert lowered.status_code == 200 and lowered.json()["raised"] is False, lowered.text
+    # Raising needs a step-up: confirmed with the SMS code, then the same request goes through.
+    r = with_step_up(client, "PUT", "/api/v1/limits/own/qr_payment", headers=auth,
+                     phone=phone_of(db, cus), json={"daily_minor": yuan(2_000)})
+    assert r.status_code == 200, r.text
     assert r.json()["raised"] is True
 
 

@@ -221,10 +221,6 @@ def test_own_limit_changes_say_whether_they_raise(session) -> None:
     kw = {"customer_id": cus, "method": "interbank_transfer"}
     first = service.set_own_limit(session, **kw, per_transaction_minor=yuan(2_000), daily_minor=yuan(5_000))
     assert (first.changed, first.raised) == (True, False)
-    assert service.is_own_limit_raise(session, **kw, per_transaction_minor=yuan(3_000),
-                                      daily_minor=yuan(5_000))
-    assert not service.is_own_limit_raise(session, **kw, per_transaction_minor=yuan(1_000),
-                                          daily_minor=yuan(5_000))
     up = service.set_own_limit(session, **kw, per_transaction_minor=yuan(3_000), daily_minor=yuan(5_000))
     assert up.raised is True
     same = service.set_own_limit(session, **kw, per_transaction_minor=yuan(3_000), daily_minor=yuan(5_000))

@@ -21,6 +21,7 @@ from atrium.ledger import service as ledger
 from atrium.ledger.errors import AccountNotFound as LedgerAccountNotFound
 from atrium.payments.models import Payee, Transfer
 from atrium.payments.rail.simulated import SimulatedRail
+from tests.auth_support import phone_for
 
 _seq = count(1)
 
@@ -30,9 +31,10 @@ PASSWORD = "a long test password"
 
 
 def customer(session: Session, username: str | None = None, display_name: str = "Test Customer") -> str:
+    """A customer with a phone on file (`phone_for(username)`), so they can sign in with a second factor."""
     username = username or f"pay-cus-{next(_seq)}"
     return identity.create_customer(
-        session, username=username, password=PASSWORD, display_name=display_name
+        session, username=username, password=PASSWORD, display_name=display_name, phone=phone_for(username)
     ).id
 
 

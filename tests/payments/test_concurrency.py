@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from atrium.payments.models import Transfer
 from tests.payments import factories as f
-from tests.payments.test_api import auth, key_header, own_body  # noqa: F401 - the fixture is used by name
+from tests.payments.test_api import auth, key_header, names, own_body  # noqa: F401 - fixtures used by name
 
 
 def _together(n: int, call):  # type: ignore[no-untyped-def]

@@ -34,6 +34,7 @@ from sqlalchemy import func, select
 from atrium.db.session import Database
 from atrium.events.models import InboxEntry, OutboxEvent
 from atrium.events.nats import DUPLICATE_WINDOW_S
+from tests.auth_support import last_code, phone_for
 from tests.system import world
 from tests.system.jetstream import delete_stream, stored_event_ids
 from tests.system.pg import NATS_URL, build_schema, requires_postgres, scratch_database
@@ -129,11 +130,18 @@ def post(client: httpx.Client, send: Send, token: str) -> Outcome:
     return Outcome(send, r.status_code, body, replayed=r.headers.get("Idempotent-Replayed") == "true")
 
 
-def login(base_url: str, bank: world.Bank) -> dict[str, str]:
+def login(base_url: str, bank: world.Bank, db: Database) -> dict[str, str]:
+    """Each customer signs in as a client does: the password, then the SMS code (read from the outbox)."""
     tokens = {}
     with httpx.Client(base_url=base_url, timeout=30) as client:
         for customer_id, username in bank.usernames.items():
             r = client.post("/api/v1/auth/login", json={"username": username, "password": world.PASSWORD})
+            r.raise_for_status()
+            ticket = r.json()["ticket"]
+            client.post("/api/v1/auth/login/second-factor/sms", json={"ticket": ticket}).raise_for_status()
+            code = last_code(phone_for(username), db=db)
+            r = client.post("/api/v1/auth/login/second-factor",
+                            json={"ticket": ticket, "method": "sms", "code": code})
             r.raise_for_status()
             tokens[customer_id] = r.json()["token"]
     return tokens
@@ -202,7 +210,7 @@ def _probe_inbox(db: Database) -> set[str]:
 def run_crash(crash: Crash) -> None:
     """Everything the tests below read, in order; each step records what it saw."""
     crash.server.start()
-    tokens = login(crash.server.base_url, crash.bank)
+    tokens = login(crash.server.base_url, crash.bank, crash.db)
     crash.first = load_until_killed(crash.server, plan(crash.bank, random.Random(7)), tokens)
     killed_at = time.monotonic()
     crash.kill_status = crash.server.kill()

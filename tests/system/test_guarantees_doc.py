@@ -1,5 +1,6 @@
-"""docs/guarantees.md names the tests that prove each guarantee; every name must be a real test, and every
-guarantee must name at least one, so the page cannot drift from the suite unnoticed."""
+"""docs/guarantees.md and docs/security.md name the tests that prove each guarantee and each security
+control; every name must be a real test, and every row must name at least one, so the pages cannot drift
+from the suite unnoticed."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
-DOC = ROOT / "docs" / "guarantees.md"
+DOCS = [ROOT / "docs" / "guarantees.md", ROOT / "docs" / "security.md"]
 REFERENCE = re.compile(r"`(tests/[\w/]+\.py)::(\w+)`")
 
 
@@ -21,8 +24,9 @@ def _test_names(path: Path) -> set[str]:
     }
 
 
-def test_every_cited_test_exists() -> None:
-    references = REFERENCE.findall(DOC.read_text(encoding="utf-8"))
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_every_cited_test_exists(doc: Path) -> None:
+    references = REFERENCE.findall(doc.read_text(encoding="utf-8"))
     assert len(references) > 40
     missing = []
     for file, name in references:
@@ -32,8 +36,9 @@ def test_every_cited_test_exists() -> None:
     assert missing == []
 
 
-def test_every_guarantee_names_a_test() -> None:
-    rows = [line for line in DOC.read_text(encoding="utf-8").splitlines() if line.startswith("| **")]
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_every_guarantee_names_a_test(doc: Path) -> None:
+    rows = [line for line in doc.read_text(encoding="utf-8").splitlines() if line.startswith("| **")]
     assert len(rows) >= 9
     assert [row.split("|")[1].strip() for row in rows if not REFERENCE.search(row.split("|")[-2])] == []
 

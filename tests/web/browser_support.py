@@ -8,6 +8,7 @@ Chromium fails the run instead of silently skipping the whole browser suite.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -135,9 +136,44 @@ def shoot(pg, name: str) -> Path:  # type: ignore[no-untyped-def]
     return path
 
 
-def sign_in(pg, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+SECOND_FACTOR = {
+    "zh": ("^发送验证码至", "短信验证码", "验证并登录"),
+    "en": ("^Send a code to", "SMS code", "Verify and sign in"),
+}
+
+
+def second_factor(pg, phone: str, *, lang: str = "zh") -> None:  # type: ignore[no-untyped-def]
+    """On the second-factor page after the password: send the SMS code, read it from the development
+    outbox, enter it; the browser then lands where it was going."""
+    send, field, submit = SECOND_FACTOR[lang]
+    pg.locator('form[action="/login/verify/send"]').wait_for()
+    pg.get_by_role("button", name=re.compile(send)).click()
+    pg.get_by_role("textbox", name=field).fill(last_code_of(phone))
+    pg.get_by_role("button", name=submit).click()
+
+
+def sign_in(pg, username: str, password: str, *, phone: str | None = None, sms: bool = True) -> None:  # type: ignore[no-untyped-def]
+    """Sign in as a customer does (Chinese pages): username and password; then (`sms`: the customer has a
+    phone on file — `phone`, default `phone_for(username)`) the second-factor page."""
+    from tests.auth_support import phone_for
+
     pg.goto("/login")
     pg.get_by_label("用户名").fill(username)
     pg.get_by_label("登录密码", exact=True).fill(password)
     pg.get_by_role("button", name="登录", exact=True).click()
+    if sms:
+        second_factor(pg, phone or phone_for(username))
     pg.wait_for_url("**/")
+
+
+def complete_step_up(pg, phone: str) -> None:  # type: ignore[no-untyped-def]
+    """On the step-up page: send the SMS code, enter it, confirm (the page then repeats the action)."""
+    pg.get_by_role("button", name="发送验证码至预留手机").click()
+    pg.get_by_label("6 位验证码").first.fill(last_code_of(phone))
+    pg.get_by_role("button", name="确认").first.click()
+
+
+def last_code_of(phone: str) -> str:
+    from tests.auth_support import last_code
+
+    return last_code(phone)

@@ -135,17 +135,15 @@ class Phase:
     first_error: str | None
 
 
-async def _login(client: httpx.AsyncClient, accounts: list[BenchAccount]) -> list[str]:
-    sem = asyncio.Semaphore(4)  # argon2 is memory-hard: a few at a time
+def _sessions(db, accounts: list[BenchAccount]) -> list[str]:  # type: ignore[no-untyped-def]
+    """A level-2 session (password + SMS code, as the app's sign-in gives) per connection, opened through
+    the sessions service: this bench measures the transfer and home paths; signing in has its own bench
+    (`atrium bench auth`), and a thousand SMS sign-ins from one address would meet the rate limits."""
+    from atrium.identity import sessions
 
-    async def one(a: BenchAccount) -> str:
-        async with sem:
-            r = await client.post("/api/v1/auth/login",
-                                  json={"username": a.username, "password": population.BENCH_PASSWORD})
-            r.raise_for_status()
-            return r.json()["token"]
-
-    return await asyncio.gather(*(one(a) for a in accounts))
+    with db.unit_of_work() as session:
+        return [sessions.open_session(session, customer_id=a.customer_id, amr=["pwd", "sms"], client="api",
+                                      ttl_s=3600)[0] for a in accounts]
 
 
 def _request(endpoint: str, i: int, tokens: list[str], accounts: list[BenchAccount],
@@ -234,10 +232,8 @@ async def _phase(gen: _Generator, server: Server, endpoint: str, cfg: ApiBenchCo
                  first_error[0] if first_error else None)
 
 
-async def _drive(server: Server, cfg: ApiBenchConfig, accounts: list[BenchAccount],
+async def _drive(server: Server, cfg: ApiBenchConfig, accounts: list[BenchAccount], tokens: list[str],
                  reporter: Reporter) -> tuple[list[Phase], list[tuple[str, str]]]:
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=60.0) as client:
-        tokens = await _login(client, accounts[: cfg.connections])
     gen = _Generator(cfg.generator, server, cfg.connections)
     try:
         phases: list[Phase] = []
@@ -280,7 +276,8 @@ def run(cfg: ApiBenchConfig, reporter: Reporter) -> dict[str, Any]:
         server = Server(url, cfg.var_dir / "api-server.log")
         try:
             server.wait_ready()
-            phases, ids = asyncio.run(_drive(server, cfg, accounts, reporter))
+            tokens = _sessions(db, accounts[: cfg.connections])
+            phases, ids = asyncio.run(_drive(server, cfg, accounts, tokens, reporter))
         finally:
             server.stop()
         committed = _committed(db, ids)

@@ -10,8 +10,10 @@ from itertools import groupby
 
 from sqlalchemy.orm import Session
 
+from atrium import bootstrap
 from atrium.accounts import service as accounts
 from atrium.db.session import Database
+from atrium.demo import identities as demo_identities
 from atrium.demo.history import Movement, build_history
 from atrium.demo.merchants import MERCHANTS
 from atrium.demo.people import Person, make_person
@@ -19,7 +21,6 @@ from atrium.identity import service as identity
 from atrium.kit import clock
 from atrium.ledger import service as ledger
 from atrium.ledger.schemas import TransferRequest
-from atrium.limits import service as limits
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - the demo bank's published password
 STAFF_PASSWORD = "staff-pass-2026"  # noqa: S105
@@ -81,7 +82,7 @@ def seed(
     try:
         with db.unit_of_work() as s:
             report.staff = _staff(s)
-            limits.ensure_default_bank_limits(s)
+            bootstrap.reference_data(s)  # default limits, sign-in clients, the bank's registered channels
             bank = {
                 ccy: ledger.get_or_create_internal(
                     s, code=f"bank:settlement:{ccy}", name=f"Settlement (nostro) {ccy}", type="asset",
@@ -135,7 +136,8 @@ def _merchants(s: Session) -> dict[str, str]:
 
 def _open_customer(s: Session, p: Person, password_hash: str, refs: dict[tuple, str]) -> int:
     c = identity.create_customer(s, username=p.username, display_name=p.display_name, locale=p.locale,
-                                 password_hash=password_hash)
+                                 password_hash=password_hash, phone=demo_identities.phone_of(p))
+    demo_identities.give_kyc(c, p)
     opened = [("cur", accounts.open_account(s, customer_id=c.id, product="current", currency="CNY"))]
     if p.has_savings:
         opened.append(("sav", accounts.open_account(s, customer_id=c.id, product="savings", currency="CNY",
@@ -182,6 +184,7 @@ def _featured_extras(db: Database, people: list[Person], refs: dict[tuple, str])
     with db.unit_of_work() as s:
         for p in featured:
             customer_id = refs[("customer", p.index)]
+            demo_identities.give_company(s, customer_id)
             current = refs[("id", "cur", p.index)]
             payees = []
             for other in others:

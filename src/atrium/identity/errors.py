@@ -1,4 +1,4 @@
-from atrium.kit.errors import Conflict, Unauthenticated
+from atrium.kit.errors import Conflict, Forbidden, Unauthenticated
 
 
 class InvalidCredentials(Unauthenticated):
@@ -14,3 +14,26 @@ class SessionExpired(Unauthenticated):
 class UsernameTaken(Conflict):
     code = "username-taken"
     title = "That username is taken"
+
+
+class PhoneTaken(Conflict):
+    code = "phone-taken"
+    title = "That phone number is registered to another customer"
+
+
+class StepUpRequired(Unauthenticated):
+    """The session's assurance is below what the action demands. Carries the challenge (RFC 9470)."""
+
+    code = "step-up-required"
+    title = "Confirm this action with a second factor"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        acr = self.extra.get("acr_values", "")
+        return {"WWW-Authenticate": f'Bearer realm="atrium", error="insufficient_user_authentication", '
+                                    f'error_description="step-up required", acr_values="{acr}"'}
+
+
+class StepUpUnavailable(Forbidden):
+    code = "second-factor-missing"
+    title = "This action needs a second factor, and none is set up"

@@ -1,39 +1,24 @@
 from __future__ import annotations
 
-import hashlib
-import secrets
-from dataclasses import dataclass
-from datetime import timedelta
-
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from atrium.identity import passwords
-from atrium.identity.errors import InvalidCredentials, SessionExpired, UsernameTaken
-from atrium.identity.models import AuthSession, Customer, StaffUser
-from atrium.kit import clock
+from atrium.identity import passwords, pii, sessions
+from atrium.identity.errors import InvalidCredentials, PhoneTaken, UsernameTaken
+from atrium.identity.models import Customer, CustomerIdentity, StaffUser
+from atrium.identity.principal import Principal
 from atrium.kit.ids import new_id
 
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: a customer or a staff user, resolved from a session token."""
-
-    kind: str  # customer | staff
-    id: str
-    role: str | None = None
-    token_hash: str | None = None
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+__all__ = ["Principal"]
 
 
 def create_customer(
     session: Session, *, username: str, password: str | None = None, display_name: str, locale: str = "zh",
-    customer_id: str | None = None, password_hash: str | None = None,
+    customer_id: str | None = None, password_hash: str | None = None, phone: str | None = None,
 ) -> Customer:
-    """Register a customer. Bulk loaders (the demo seeder) may pass a `password_hash` computed once."""
+    """Create a customer and their "person" identity. `phone` (E.164, e.g. "+8613812345678") is sealed and
+    blind-indexed; it receives sign-in and step-up codes. Bulk loaders (the demo seeder) may pass a
+    `password_hash` computed once."""
     if (password is None) == (password_hash is None):
         raise ValueError("give exactly one of password and password_hash")
     if session.scalar(select(Customer.id).where(Customer.username == username)):
@@ -45,9 +30,32 @@ def create_customer(
         password_hash=password_hash or passwords.hash_password(password or ""),
         locale=locale,
     )
+    if phone is not None:
+        index = phone_index(phone)
+        if session.scalar(select(Customer.id).where(Customer.phone_hash == index)):
+            raise PhoneTaken("that phone number is registered to another customer")
+        customer.phone_hash = index
+        customer.phone_enc = pii.seal(phone, context=PHONE_CONTEXT)
     session.add(customer)
+    session.add(CustomerIdentity(id=new_id("idn"), customer_id=customer.id, kind="person"))
     session.flush()
     return customer
+
+
+PHONE_CONTEXT = "customer.phone"
+
+
+def phone_index(phone: str) -> str:
+    return pii.blind_index(phone, context=PHONE_CONTEXT)
+
+
+def phone_of(customer: Customer) -> str | None:
+    """The customer's phone in clear, for sending them a code (never for display: see `pii.mask_phone`)."""
+    return pii.unseal_optional(customer.phone_enc, context=PHONE_CONTEXT)
+
+
+def find_customer_by_phone(session: Session, phone: str) -> Customer | None:
+    return session.scalar(select(Customer).where(Customer.phone_hash == phone_index(phone)))
 
 
 def hash_password(password: str) -> str:
@@ -73,8 +81,9 @@ def create_staff(
     return staff
 
 
-def login(session: Session, *, username: str, password: str, kind: str, ttl_s: int) -> tuple[str, Principal]:
-    """Check the password and open a session. Returns the raw token (shown once) and the principal."""
+def check_password(session: Session, *, username: str, password: str, kind: str) -> Customer | StaffUser:
+    """The subject whose password this is, or InvalidCredentials (same answer and about the same time
+    for an unknown username). Rehashes on success when the hashing parameters changed."""
     model = Customer if kind == "customer" else StaffUser
     subject = session.scalar(select(model).where(model.username == username))
     if not passwords.verify_password(subject.password_hash if subject else None, password) or subject is None:
@@ -83,40 +92,15 @@ def login(session: Session, *, username: str, password: str, kind: str, ttl_s: i
         raise InvalidCredentials("wrong username or password")
     if passwords.needs_rehash(subject.password_hash):
         subject.password_hash = passwords.hash_password(password)
-    token = secrets.token_urlsafe(32)
-    now = clock.now()
-    session.add(
-        AuthSession(
-            token_hash=_digest(token),
-            subject_kind=kind,
-            customer_id=subject.id if kind == "customer" else None,
-            staff_id=subject.id if kind == "staff" else None,
-            created_at=now,
-            expires_at=now + timedelta(seconds=ttl_s),
-        )
-    )
-    session.flush()
-    role = subject.role if isinstance(subject, StaffUser) else None
-    return token, Principal(kind=kind, id=subject.id, role=role, token_hash=_digest(token))
+    return subject
 
 
 def authenticate(session: Session, token: str) -> Principal:
-    row = session.get(AuthSession, _digest(token))
-    if row is None or row.revoked_at is not None or row.expires_at <= clock.now():
-        raise SessionExpired("the session is unknown, expired or signed out")
-    if row.subject_kind == "customer":
-        return Principal(kind="customer", id=row.customer_id or "", token_hash=row.token_hash)
-    staff = session.get(StaffUser, row.staff_id)
-    return Principal(kind="staff", id=row.staff_id or "", role=staff.role if staff else None,
-                     token_hash=row.token_hash)
+    return sessions.authenticate(session, token)
 
 
 def logout(session: Session, token_hash: str) -> None:
-    session.execute(
-        update(AuthSession)
-        .where(AuthSession.token_hash == token_hash, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=clock.now())
-    )
+    sessions.end(session, token_hash)
 
 
 def get_customer(session: Session, customer_id: str) -> Customer | None:

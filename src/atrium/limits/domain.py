@@ -21,7 +21,7 @@ from atrium.limits.errors import InvalidLimit, LimitExceeded, OwnLimitAboveBankL
 
 Channel = Literal["mobile", "web", "api", "branch", "scheduled"]
 Method = Literal["own_transfer", "internal_transfer", "interbank_transfer", "qr_payment"]
-Scope = Literal["bank", "customer"]
+Scope = Literal["bank", "customer", "new_device"]
 PeriodKind = Literal["day", "month"]
 
 CHANNELS: tuple[str, ...] = get_args(Channel)
@@ -124,6 +124,24 @@ def effective(bank: BankLimits, own: OwnLimits | None) -> Effective:
         per_transaction=_bound(bank.per_transaction_minor, own.per_transaction_minor),
         daily=_bound(bank.daily_minor, own.daily_minor),
         monthly=Bound(bank.monthly_minor, "bank"),
+    )
+
+
+# A device bound less than a day ago (its cooling-off period) pays out at most this much, whatever the
+# bank's and the customer's own limits say (per transaction, per day). Other currencies: DEFAULT.
+COOLING_OFF: dict[str, tuple[int, int]] = {"CNY": (2_000_00, 5_000_00), "HKD": (2_000_00, 5_000_00),
+                                           "USD": (300_00, 700_00), "EUR": (300_00, 700_00)}
+COOLING_OFF_DEFAULT = (300_00, 700_00)
+
+
+def cooled(eff: Effective, currency: str) -> Effective:
+    """The effective limits tightened by a new device's cooling-off caps."""
+    per_txn, daily = COOLING_OFF.get(currency, COOLING_OFF_DEFAULT)
+    return Effective(
+        per_transaction=eff.per_transaction if eff.per_transaction.limit_minor <= per_txn
+        else Bound(per_txn, "new_device"),
+        daily=eff.daily if eff.daily.limit_minor <= daily else Bound(daily, "new_device"),
+        monthly=eff.monthly,
     )
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
+from atrium.identity.principal import Principal
 from atrium.limits import service
 from atrium.limits.domain import Channel, Method
 from atrium.limits.schemas import (
@@ -21,7 +22,7 @@ from atrium.limits.schemas import (
     SwitchesChange,
     SwitchesUpdate,
 )
-from atrium.web.deps import CurrentCustomer, CurrentStaff, ReadOnlySession, WriteSession
+from atrium.web.deps import CurrentCustomer, CurrentStaff, ReadOnlySession, StepUpToken, WriteSession
 
 router = APIRouter(prefix="/limits", tags=["limits"])
 
@@ -40,20 +41,27 @@ def get_limits(
 
 @router.put("/own/{method}", response_model=OwnLimitChange)
 def put_own_limit(
-    method: Annotated[Method, Path()], body: OwnLimitUpdate, customer: CurrentCustomer, session: WriteSession
+    method: Annotated[Method, Path()], body: OwnLimitUpdate, customer: CurrentCustomer, session: WriteSession,
+    step_up: StepUpToken = None,
 ) -> OwnLimitChange:
     """Set the customer's own per-transaction and daily limit for a method (null: the bank's limit).
-    422 when above the bank's limit."""
+    422 when above the bank's limit. Raising a limit answers 401 `step-up-required` with a challenge until
+    it is repeated with the completed challenge in `Atrium-Step-Up`."""
     return service.set_own_limit(
         session, customer_id=customer.id, method=method, currency=body.currency,
-        per_transaction_minor=body.per_transaction_minor, daily_minor=body.daily_minor,
+        per_transaction_minor=body.per_transaction_minor, daily_minor=body.daily_minor, principal=customer,
+        step_up=step_up,
     )
 
 
 @router.put("/switches", response_model=SwitchesChange)
-def put_switches(body: SwitchesUpdate, customer: CurrentCustomer, session: WriteSession) -> SwitchesChange:
-    """Turn payment switches on or off; switches not given keep their setting."""
-    return service.set_switches(session, customer_id=customer.id, changes=body.given())
+def put_switches(
+    body: SwitchesUpdate, customer: CurrentCustomer, session: WriteSession, step_up: StepUpToken = None
+) -> SwitchesChange:
+    """Turn payment switches on or off; switches not given keep their setting. Switching one on needs a
+    step-up (see PUT /limits/own)."""
+    return service.set_switches(session, customer_id=customer.id, changes=body.given(), principal=customer,
+                                step_up=step_up)
 
 
 @router.get("/changes", response_model=list[LimitChangeRead])
@@ -64,20 +72,28 @@ def get_changes(
     return service.list_changes(session, customer.id, limit=limit)
 
 
+def _limit_manager(staff: CurrentStaff) -> Principal:
+    """A dependency, so the role is checked before the body is: a refused caller learns nothing more."""
+    service.require_limit_manager(staff.role)
+    return staff
+
+
+LimitManager = Annotated[Principal, Depends(_limit_manager)]
+
+
 @router.get("/bank", response_model=list[BankLimitRead])
 def get_bank_limits(
-    staff: CurrentStaff, session: ReadOnlySession, channel: Channel | None = None,
+    staff: LimitManager, session: ReadOnlySession, channel: Channel | None = None,
     currency: CurrencyQuery = None,
 ) -> list[BankLimitRead]:
     """Staff (operator, administrator): the bank's limits per channel, method and currency."""
-    service.require_limit_manager(staff.role)
     return service.list_bank_limits(session, channel=channel, currency=currency)
 
 
 @router.put("/bank/{channel}/{method}/{currency}", response_model=BankLimitRead)
 def put_bank_limit(
     channel: Annotated[Channel, Path()], method: Annotated[Method, Path()],
-    currency: Annotated[str, Path(pattern=r"^[A-Z]{3}$")], body: BankLimitUpdate, staff: CurrentStaff,
+    currency: Annotated[str, Path(pattern=r"^[A-Z]{3}$")], body: BankLimitUpdate, staff: LimitManager,
     session: WriteSession,
 ) -> BankLimitRead:
     """Staff (operator, administrator): change the bank's limit; per transaction ≤ daily ≤ monthly."""

@@ -26,7 +26,7 @@ class LimitExceeded(BusinessRuleViolated):
         currency: str | None = None,
         limit_minor: int | None = None,
     ) -> None:
-        owner = "your own" if scope == "customer" else "the bank's"
+        owner = {"customer": "your own", "new_device": "a new device's"}.get(scope, "the bank's")
         word = _LIMIT_WORDS.get(limit, limit)
         detail = detail or f"the payment is above {owner} {word} limit; {remaining_minor} minor units remain"
         extra: dict[str, Any] = {

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from atrium.events import outbox
 from atrium.events.catalogue import PaymentLimitChanged
+from atrium.identity import stepup
+from atrium.identity.principal import Principal
 from atrium.kit import clock
 from atrium.kit.errors import ValidationFailed
 from atrium.limits import domain, repository
@@ -162,26 +164,16 @@ def get_own_limits(session: Session, customer_id: str) -> list[OwnLimitRead]:
     ]
 
 
-def is_own_limit_raise(
-    session: Session, *, customer_id: str, method: str, currency: str = "CNY",
-    per_transaction_minor: int | None, daily_minor: int | None,
-) -> bool:
-    """Would this change raise an own limit? Ask before `set_own_limit` to decide on a step-up challenge."""
-    domain.check_method(method)
-    domain.check_currency(currency)
-    new = OwnLimits(per_transaction_minor, daily_minor)
-    return domain.is_raise(_own(session, customer_id, method, currency), new)
-
-
 def set_own_limit(
     session: Session, *, customer_id: str, method: str, currency: str = "CNY",
     per_transaction_minor: int | None, daily_minor: int | None, actor_kind: str = "customer",
-    actor_id: str | None = None,
+    actor_id: str | None = None, principal: Principal | None = None, step_up: str | None = None,
 ) -> OwnLimitChange:
     """Set the customer's own per-transaction and daily limits for a method (None: the bank's limit).
 
     Refused (422) above the bank's highest limit for the method and currency. The result's `raised` says
-    whether any limit went up, so a caller can demand step-up for raising but not for lowering.
+    whether any limit went up. With a customer's `principal`, a raise demands a step-up grant bound to
+    the new values (`stepup.require`, action "limit.raise"); lowering never does.
     """
     domain.check_method(method)
     domain.check_currency(currency)
@@ -194,6 +186,11 @@ def set_own_limit(
                         per_transaction_minor=per_transaction_minor, daily_minor=daily_minor)
     if old == new:
         return OwnLimitChange(limit=read, raised=False, changed=False)
+    if principal is not None and domain.is_raise(old, new):
+        stepup.require(session, principal, action="limit.raise", token=step_up,
+                       elements={"setting": f"own:{method}:{currency}",
+                                 **{k: str(v) for k, v in _own_dict(new).items()}},
+                       summary=f"{method} {currency}")
     if row is None:
         repository.add_own(session, customer_id=customer_id, method=method, currency=currency,
                            per_transaction_minor=per_transaction_minor, daily_minor=daily_minor)
@@ -242,7 +239,7 @@ def _switch_dict(s: Switches) -> dict[str, bool]:
 
 def set_switches(
     session: Session, *, customer_id: str, changes: dict[str, bool], actor_kind: str = "customer",
-    actor_id: str | None = None,
+    actor_id: str | None = None, principal: Principal | None = None, step_up: str | None = None,
 ) -> SwitchesChange:
     """Turn switches on or off (only those named in `changes`); each change is audited and announced.
     `loosened` in the result says whether any switch went from off to on."""
@@ -254,6 +251,11 @@ def set_switches(
     old = _switches(session, customer_id)
     new = Switches(**(_switch_dict(old) | changes))
     changed = [n for n in domain.SWITCH_NAMES if getattr(old, n) != getattr(new, n)]
+    if principal is not None and domain.loosens(old, new):
+        # Switching a payment type on widens what a stolen session could do: a bound step-up first.
+        stepup.require(session, principal, action="limit.raise", token=step_up,
+                       elements={"setting": "switches", **{n: str(getattr(new, n)) for n in changed}},
+                       summary=", ".join(n for n in changed if getattr(new, n)))
     if changed:
         row = repository.get_switches(session, customer_id) or repository.add_switches(
             session, customer_id=customer_id, **_switch_dict(new)
@@ -282,8 +284,10 @@ def list_changes(session: Session, customer_id: str, *, limit: int = 50) -> list
 def check_and_reserve(
     session: Session, *, customer_id: str, channel: str, method: str, amount_minor: int, currency: str,
     at: datetime | None = None, overseas: bool = False, card_not_present: bool = False,
+    cooling_off: bool = False,
 ) -> None:
     """Judge a payment against the switches and the effective limits, then count it as used.
+    `cooling_off`: the payment comes from a newly bound device, whose lower caps apply too.
 
     Raises PaymentSwitchOff or LimitExceeded (both 422). On success the amount is added to the customer's
     daily and monthly counters for `method` and `currency`, in the caller's transaction, under a row lock
@@ -307,6 +311,8 @@ def check_and_reserve(
     )
     own = OwnLimits(*stored.own) if stored.own is not None else None
     eff = domain.effective(bank, own)
+    if cooling_off:
+        eff = domain.cooled(eff, currency)
     domain.check_per_transaction(eff, attempt)
     periods = [("day", when.day_key), ("month", when.month_key)]
     locked = repository.lock_counters(

@@ -20,7 +20,7 @@ from atrium.payments.schemas import (
     TransferPage,
     TransferRead,
 )
-from atrium.web.deps import CurrentCustomer, IdempotencyKey, ReadOnlySession, WriteSession
+from atrium.web.deps import CurrentCustomer, IdempotencyKey, ReadOnlySession, StepUpToken, WriteSession
 
 router = APIRouter(tags=["payments"])
 
@@ -54,10 +54,14 @@ def _remember(
              responses={409: {"description": "Idempotency-Key reused with another request"},
                         422: {"description": "Refused: funds, limits, currency, account status, details"}})
 def create_transfer(
-    body: TransferCreate, customer: CurrentCustomer, session: WriteSession, key: IdempotencyKey
+    body: TransferCreate, customer: CurrentCustomer, session: WriteSession, key: IdempotencyKey,
+    step_up: StepUpToken = None,
 ) -> Response:
     """Transfer money from one of your accounts. Own and Atrium transfers complete at once; transfers to
-    other banks are `pending` until the clearing rail settles or returns them."""
+    other banks are `pending` until the clearing rail settles or returns them. A session below level 2,
+    or a transfer at or above the large-transfer threshold, answers 401 `step-up-required` with a challenge
+    (RFC 9470); complete it (POST /auth/step-up) and send the same request again with the challenge in
+    `Atrium-Step-Up`."""
     scope = f"customer:{customer.id}:transfers"
     request = body.model_dump(mode="json")
     stored = idempotency.lookup(session, scope, key, request)
@@ -66,6 +70,7 @@ def create_transfer(
     result = service.transfer(
         session, customer_id=customer.id, idempotency_key=key, from_account_id=body.from_account_id,
         to=body.to, amount_minor=body.amount_minor, currency=body.currency, memo=body.memo, channel=CHANNEL,
+        principal=customer, step_up=step_up,
     )
     payload = result.model_dump(mode="json")
     return _remember(session, scope, key, request, 201, payload) or JSONResponse(payload, status_code=201)
@@ -96,8 +101,14 @@ def list_payees(customer: CurrentCustomer, session: ReadOnlySession) -> list[Pay
 
 
 @router.post("/payees", status_code=201, response_model=PayeeRead)
-def save_payee(body: PayeeCreate, customer: CurrentCustomer, session: WriteSession) -> PayeeRead:
-    return service.save_payee(session, customer_id=customer.id, data=body)
+def save_payee(
+    body: PayeeCreate, customer: CurrentCustomer, session: WriteSession, step_up: StepUpToken = None
+) -> PayeeRead:
+    """Save a payee. Answers 401 `step-up-required` with a challenge bound to the payee's details until
+    repeated with the completed challenge in `Atrium-Step-Up`."""
+    return service.save_payee(
+        session, customer_id=customer.id, data=body, principal=customer, step_up=step_up
+    )
 
 
 @router.patch("/payees/{payee_id}", response_model=PayeeRead)

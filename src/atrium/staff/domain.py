@@ -52,4 +52,5 @@ def clean_reason(reason: str | None) -> str:
 AUDITED_ACTIONS: tuple[str, ...] = (
     "customer.view",  # opened one customer's profile, accounts and transfers
     "customer.search",  # listed customers (masked) matching a search
+    "customer.unlock",  # lifted a customer's sign-in lock (reason required)
 )

@@ -23,6 +23,9 @@ Action = Literal[
     "limits.view",  # the bank's limits per channel, method and currency
     "limits.edit",  # change a bank limit
     "merchants.view",  # merchants and their settlement balances
+    "merchants.manage",  # create and suspend merchants, issue their QR codes and keys (the merchants API)
+    "customers.unlock",  # lift a sign-in lock (with a reason; audited)
+    "phishing.manage",  # the bank's registered numbers, short codes and domains (the phishing check)
 ]
 ACTIONS: tuple[str, ...] = get_args(Action)
 
@@ -33,13 +36,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "dashboard.view",
             "ledger.check",
             "customers.view",
+            "customers.unlock",
             "limits.view",
             "limits.edit",
             "merchants.view",
+            "merchants.manage",
+            "phishing.manage",
         }
     ),
-    # Account managers serve their customers; checking the bank's books is not their job.
-    "account_manager": frozenset({"dashboard.view", "customers.view", "limits.view"}),
+    # Account managers serve their customers (a locked-out customer calls them); checking the bank's
+    # books is not their job.
+    "account_manager": frozenset({"dashboard.view", "customers.view", "customers.unlock", "limits.view"}),
     "risk_analyst": frozenset(
         {
             "dashboard.view",

@@ -8,8 +8,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Request, Response
 from sqlalchemy.orm import Session
@@ -19,10 +19,19 @@ from atrium.db.idempotency import check_key
 from atrium.db.runtime import get_db
 from atrium.db.session import ReadSession
 from atrium.identity import service as identity
-from atrium.identity.service import Principal
+from atrium.identity import sessions
+from atrium.identity.errors import InvalidCredentials, SessionExpired
+from atrium.identity.login import Client
+from atrium.identity.oidc import service as oidc
+from atrium.identity.otp import service as otp
+from atrium.identity.otp.errors import InvalidCode
+from atrium.identity.principal import Principal
+from atrium.identity.protection import ratelimit
 from atrium.kit.errors import Forbidden, Unauthenticated
+from atrium.web import access
 
 SESSION_COOKIE = "atrium_session"
+T = TypeVar("T")
 
 
 def _write_session() -> Iterator[Session]:
@@ -53,10 +62,62 @@ def _principal(request: Request) -> Principal:
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
+    if token.count(".") == 2 and request.headers.get("authorization"):
+        # An OAuth access token (a JWT from /oauth2/token); session tokens are urlsafe base64, never dotted.
+        with get_db().read_session() as session:
+            from_token = oidc.authenticate_access_token(session, token)
+        if from_token is None:
+            raise SessionExpired("the access token is invalid, expired or revoked")
+        request.state.principal = from_token
+        return from_token
     with get_db().read_session() as session:
         principal = identity.authenticate(session, token)
+        stale = principal.token_hash is not None and sessions.needs_touch(session, principal.token_hash)
+    if stale and principal.token_hash:
+        token_hash = principal.token_hash
+        get_db().run(lambda s: sessions.touch(s, token_hash))
     request.state.principal = principal
     return principal
+
+
+def throttle_sign_in(request: Request, username: str = "") -> None:
+    """Count a sign-in attempt against its address and username (RateLimited 429 past the limits), in a
+    transaction of its own: it must count even when the sign-in then fails and rolls back."""
+    ip = request.client.host if request.client else "unknown"
+    get_db().run(lambda s: ratelimit.check_login(s, ip=ip, username=username))
+
+
+def throttle_codes(request: Request) -> None:
+    """Count a request to text a code against its address (the per-phone limits are the OTP service's)."""
+    ip = request.client.host if request.client else "unknown"
+    get_db().run(lambda s: ratelimit.check_sms(s, ip=ip))
+
+
+def attempt_sign_in(attempt: Callable[[], T], on_failure: Callable[[], None] | None = None) -> T:
+    """Run a step that checks a credential. When it is refused, the step's transaction has rolled back,
+    so what must stay is written in transactions of its own: the wrong try at an SMS code (a code dies
+    after five) and, through `on_failure`, the failed sign-in (lockout, login history)."""
+    try:
+        return attempt()
+    except InvalidCode as exc:
+        code_id = exc.code_id
+        if code_id:
+            get_db().run(lambda s: otp.record_failure(s, code_id))
+        if on_failure is not None:
+            on_failure()
+        raise
+    except InvalidCredentials:
+        if on_failure is not None:
+            on_failure()
+        raise
+
+
+def client_info(request: Request, **device: str | None) -> Client:
+    """Where a request comes from, for sign-in records and session lists. The address is the socket peer's
+    (a deployment behind a proxy runs uvicorn with --proxy-headers and a trusted forwarder list, so this
+    is then the forwarded client address)."""
+    host = request.client.host if request.client else ""
+    return Client(ip=host, user_agent=request.headers.get("user-agent", "")[:200], **device)  # type: ignore[arg-type]
 
 
 def session_principal(request: Request) -> Principal | None:
@@ -94,6 +155,8 @@ def end_cookie_session(request: Request, response: Response) -> None:
 def _customer(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
     if principal.kind != "customer":
         raise Forbidden("this is a customer route")
+    if principal.scopes is not None and oidc.API_SCOPE not in principal.scopes:
+        raise Forbidden("this access token does not grant API access")
     return principal
 
 
@@ -114,21 +177,13 @@ def _idempotency_key(idempotency_key: Annotated[str, Header(alias="Idempotency-K
 
 IdempotencyKey = Annotated[str, Depends(_idempotency_key)]
 
-# Every route that needs no authentication is listed here, by (method, path); a test walks the app's
-# routes and fails on any route that neither depends on a principal nor appears in this list.
-PUBLIC_ROUTES: set[tuple[str, str]] = {
-    ("GET", "/api/v1/health"),
-    ("POST", "/api/v1/auth/login"),
-    # The mobile web app's public pages (atrium.web.mobile.PUBLIC_PAGES; a test keeps the two in step).
-    ("GET", "/login"),
-    ("POST", "/login"),
-    ("POST", "/logout"),
-    ("POST", "/locale"),
-    ("GET", "/manifest.webmanifest"),
-    ("GET", "/sw.js"),
-    ("GET", "/offline"),
-    # The staff console's public pages (atrium.web.staff.PUBLIC_PAGES; a test keeps the two in step).
-    ("GET", "/staff/login"),
-    ("POST", "/staff/login"),
-    ("POST", "/staff/logout"),
-}
+# A completed step-up challenge, sent back with the action it was made for (atrium.identity.stepup).
+StepUpToken = Annotated[
+    str | None,
+    Header(alias="Atrium-Step-Up", max_length=4000,
+           description="A completed step-up challenge (POST /auth/step-up), for the action it was made for"),
+]
+
+# The routes anyone may call, from the authorisation table (atrium.web.access); a test walks the app's
+# routes and fails on any route that neither depends on a principal nor is public there.
+PUBLIC_ROUTES: set[tuple[str, str]] = access.public_routes()

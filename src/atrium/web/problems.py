@@ -58,7 +58,12 @@ def _sqlstate(exc: DBAPIError) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(AtriumError)
     async def _domain(request: Request, exc: AtriumError) -> JSONResponse:
-        return problem(exc.status, exc.code, exc.title, exc.detail, extensions=_jsonable(exc.extra))
+        headers = dict(getattr(exc, "headers", None) or {})
+        retry_after = exc.extra.get("retry_after")
+        if isinstance(retry_after, int | float) and retry_after >= 0:
+            headers.setdefault("Retry-After", str(max(1, int(retry_after + 0.999))))
+        return problem(exc.status, exc.code, exc.title, exc.detail, headers=headers,
+                       extensions=_jsonable(exc.extra))
 
     @app.exception_handler(CurrencyError)
     async def _currency(request: Request, exc: CurrencyError) -> JSONResponse:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from atrium.identity import service as identity
 from atrium.payments.merchants import service as merchants
 from atrium.payments.merchants.schemas import MerchantRead
+from tests.auth_support import api_login
 from tests.payments import factories as f
 
 _seq = count(1)
@@ -33,6 +34,9 @@ def staff(session: Session, role: str = "operator") -> str:
 
 
 def login(client, username: str, kind: str = "customer") -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Staff: the password. Customers: the password, then the SMS code (a level-2 session)."""
+    if kind == "customer":
+        return api_login(client, username, f.PASSWORD)
     r = client.post("/api/v1/auth/login", json={"username": username, "password": f.PASSWORD, "kind": kind})
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['token']}"}

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from atrium.identity import service as identity
+from tests.auth_support import with_step_up
 from tests.payments.merchants import factories as mf
 from tests.payments.orders import factories as of
 
@@ -34,8 +36,17 @@ def _post(client, heads, body, key="orders-key-0001", who="alice"):  # type: ign
     return client.post("/api/v1/orders", json=body, headers=heads[who] | {"Idempotency-Key": key})
 
 
+def _create(client, db, world, heads, body, key="orders-key-0001"):  # type: ignore[no-untyped-def]
+    """Alice sets up a standing order: the bank asks her to confirm it with the SMS code first."""
+    with db.session() as s:
+        phone = identity.phone_of(identity.get_customer(s, world.alice))  # type: ignore[arg-type]
+    assert phone is not None
+    headers = heads["alice"] | {"Idempotency-Key": key}
+    return with_step_up(client, "POST", "/api/v1/orders", json=body, headers=headers, phone=phone)
+
+
 def test_create_run_read_and_cancel(client, db, world, heads) -> None:
-    r = _post(client, heads, _body(world))
+    r = _create(client, db, world, heads, _body(world))
     assert r.status_code == 201, r.text
     order = r.json()
     again = _post(client, heads, _body(world))
@@ -56,7 +67,7 @@ def test_create_run_read_and_cancel(client, db, world, heads) -> None:
 
 
 def test_someone_elses_order_is_404_everywhere(client, db, world, heads) -> None:
-    order = _post(client, heads, _body(world)).json()
+    order = _create(client, db, world, heads, _body(world)).json()
     mf.assert_problem(
         client.get(f"/api/v1/orders/{order['id']}", headers=heads["bob"]), 404, "order-not-found"
     )

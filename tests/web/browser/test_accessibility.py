@@ -8,7 +8,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.browser_support import PHONE, VENDOR, sign_in
+from tests.web.browser_support import PHONE, VENDOR, second_factor, sign_in
 from tests.web.mobile.factories import deposit, seed_customer
 
 pytestmark = pytest.mark.browser
@@ -110,6 +110,7 @@ def test_english_pages_pass_axe(audit_page, live_server, db):
     page.get_by_label("Username").fill(who.username)
     page.get_by_label("Password", exact=True).fill(who.password)
     page.get_by_role("button", name="Sign in", exact=True).click()
+    second_factor(page, who.phone, lang="en")
     page.wait_for_url("**/")
     problems = {}
     for path in paths:

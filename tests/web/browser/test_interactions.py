@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from atrium.limits import service as limits
-from tests.web.browser_support import shoot, sign_in
+from tests.web.browser_support import complete_step_up, shoot, sign_in
 from tests.web.mobile.factories import deposit, seed_customer
 
 pytestmark = pytest.mark.browser
@@ -28,8 +28,16 @@ def test_switches_toggle_in_place_keep_focus_and_announce(page, db):
     assert page.url.endswith("/limits")  # no page load
     with db.read_session() as s:
         assert limits.get_switches(s, who.customer_id).night_time is False
+    # Switching it back on widens what the session can do: the step-up page first, then the switch.
     night.click()
-    expect(night).to_have_attribute("aria-checked", "true")
+    expect(page.get_by_role("heading", name="安全验证", level=1).last).to_be_visible()
+    expect(page.locator("main")).to_contain_text("提高限额或开启支付功能")
+    shoot(page, "09b-limits-step-up")
+    complete_step_up(page, who.phone)
+    page.wait_for_url("**/limits")
+    expect(page.get_by_role("switch", name="夜间支付（0:00–6:00）")).to_have_attribute("aria-checked", "true")
+    with db.read_session() as s:
+        assert limits.get_switches(s, who.customer_id).night_time is True
 
 
 def test_own_limit_errors_and_saving(page, db):

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.browser_support import shoot, sign_in
+from tests.web.browser_support import second_factor, shoot, sign_in
 from tests.web.mobile.factories import seed_customer
 
 pytestmark = pytest.mark.browser
@@ -80,6 +80,7 @@ def test_the_language_switch_turns_the_app_english(page, db):
     page.get_by_label("Username").fill(who.username)
     page.get_by_label("Password", exact=True).fill(who.password)
     page.get_by_role("button", name="Sign in", exact=True).click()
+    second_factor(page, who.phone, lang="en")
     page.wait_for_url("**/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", name="My accounts")).to_be_visible()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from atrium.web.deps import SESSION_COOKIE
 from atrium.web.mobile import PUBLIC_PAGES
 from atrium.web.mobile.csrf import CSRF_COOKIE
-from tests.web.mobile.factories import csrf_from, login, page_token
+from tests.auth_support import last_code
+from tests.web.mobile.factories import csrf_from, form_fields, login, page_token, seed_customer
 
 
 def test_login_page_renders_a_labelled_form_with_a_csrf_token(client, db):
@@ -29,6 +30,19 @@ def test_login_sets_the_session_cookie_and_goes_to_next(client, customer):
             "csrf_token": token,
             "next": "/limits",
         },
+        follow_redirects=False,
+    )
+    # The password alone does not sign in: the second-factor page, which carries `next` along.
+    assert r.status_code == 200 and 'action="/login/verify/send"' in r.text
+    assert SESSION_COOKIE not in client.cookies
+    form = form_fields(r.text, "/login/verify/send")
+    assert form["next"] == "/limits" and form["methods"] == "sms"
+    keep = {k: form[k] for k in ("ticket", "methods", "phone_masked", "next")}
+    sent = client.post("/login/verify/send", data=keep | {"csrf_token": csrf_from(r.text)})
+    assert sent.status_code == 200 and SESSION_COOKIE not in client.cookies
+    r = client.post(
+        "/login/verify",
+        data=keep | {"method": "sms", "code": last_code(customer.phone), "csrf_token": csrf_from(sent.text)},
         follow_redirects=False,
     )
     assert r.status_code == 303
@@ -81,20 +95,12 @@ def test_a_token_from_another_browser_is_403(client, customer, db):
     assert r.status_code == 403
 
 
-def test_next_cannot_leave_the_site(client, customer):
-    token = csrf_from(client.get("/login").text)
-    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+def test_next_cannot_leave_the_site(client, db):
+    for i, target in enumerate(("https://evil.example/", "//evil.example/", "/\\evil.example")):
         client.cookies.pop(SESSION_COOKIE, None)
-        r = client.post(
-            "/login",
-            data={
-                "username": customer.username,
-                "password": customer.password,
-                "csrf_token": token,
-                "next": target,
-            },
-            follow_redirects=False,
-        )
+        # One customer per try: each sign-in texts a code, and a phone gets one a minute.
+        someone = seed_customer(db, username=f"next-{i}", balance_minor=0, savings=False)
+        r = login(client, someone, next_url=target)
         assert r.status_code == 303
         assert r.headers["location"] == "/", target
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from atrium.limits import service as limits
-from tests.web.mobile.factories import page_token
+from tests.web.mobile.factories import complete_step_up, page_token
 
 HX = {"HX-Request": "true"}
 
@@ -57,6 +57,9 @@ def test_toggle_a_switch_without_javascript(signed_in, customer, db):
     r = signed_in.post(
         "/limits/switches/overseas", data={"on": "true", "csrf_token": token}, follow_redirects=False
     )
+    # Switching a payment type on is confirmed with a second factor first.
+    assert _switches(db, customer.customer_id).overseas is False
+    r = complete_step_up(signed_in, r, customer.phone)
     assert r.status_code == 303 and r.headers["location"] == "/limits"
     assert _switches(db, customer.customer_id).overseas is True
 
@@ -155,6 +158,10 @@ def test_clearing_own_limits_returns_to_the_bank_limit(signed_in, customer, db):
         data={"currency": "CNY", "per_transaction": "", "daily": "", "csrf_token": token},
         follow_redirects=False,
     )
+    # Back to the bank's (higher) limit is a raise: confirmed with a second factor first.
+    with db.read_session() as s:
+        assert len(limits.get_own_limits(s, customer.customer_id)) == 1
+    r = complete_step_up(signed_in, r, customer.phone)
     assert r.status_code == 303
     with db.read_session() as s:
         assert limits.get_own_limits(s, customer.customer_id) == []

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
+from atrium.identity.principal import Principal
 from atrium.payments.merchants import service
 from atrium.payments.merchants.schemas import (
     Category,
@@ -37,10 +38,18 @@ def list_merchants(
     return service.list_merchants(session, status=status, category=category, cursor=cursor, limit=limit)
 
 
-@router.post("", status_code=201, response_model=MerchantRead)
-def create_merchant(body: MerchantCreate, staff: CurrentStaff, session: WriteSession) -> MerchantRead:
-    """Staff (operators): register a merchant; a settlement ledger account is opened per currency."""
+def _manager(staff: CurrentStaff) -> Principal:
+    """A dependency, so the role is checked before the body is: a refused caller learns nothing more."""
     service.require_manager(staff.role)
+    return staff
+
+
+MerchantManager = Annotated[Principal, Depends(_manager)]
+
+
+@router.post("", status_code=201, response_model=MerchantRead)
+def create_merchant(body: MerchantCreate, staff: MerchantManager, session: WriteSession) -> MerchantRead:
+    """Staff (operators): register a merchant; a settlement ledger account is opened per currency."""
     return service.create_merchant(
         session, name=body.name, category=body.category, city=body.city, currencies=body.currencies
     )
@@ -53,10 +62,9 @@ def get_merchant(merchant_id: MerchantId, staff: CurrentStaff, session: ReadOnly
 
 @router.patch("/{merchant_id}", response_model=MerchantRead)
 def change_status(
-    merchant_id: MerchantId, body: MerchantStatusChange, staff: CurrentStaff, session: WriteSession
+    merchant_id: MerchantId, body: MerchantStatusChange, staff: MerchantManager, session: WriteSession
 ) -> MerchantRead:
     """Staff (operators): suspend, reactivate or close a merchant. A suspended merchant cannot be paid."""
-    service.require_manager(staff.role)
     return service.set_status(session, merchant_id=merchant_id, status=body.status)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from atrium.db import idempotency
 from atrium.payments.orders import service
 from atrium.payments.orders.schemas import OrderCreate, OrderDetail, OrderRead
-from atrium.web.deps import CurrentCustomer, IdempotencyKey, ReadOnlySession, WriteSession
+from atrium.web.deps import CurrentCustomer, IdempotencyKey, ReadOnlySession, StepUpToken, WriteSession
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -47,17 +47,20 @@ def list_orders(
              responses={409: {"description": "Idempotency-Key reused with another request"},
                         422: {"description": "Invalid schedule, account, destination or amount"}})
 def create_order(
-    body: OrderCreate, customer: CurrentCustomer, session: WriteSession, key: IdempotencyKey
+    body: OrderCreate, customer: CurrentCustomer, session: WriteSession, key: IdempotencyKey,
+    step_up: StepUpToken = None,
 ) -> Response:
     """Schedule a one-off transfer (`frequency: once`) or a weekly or monthly standing order. Each payment
     runs on its date through the bank's `scheduled` channel limits; a failed payment is recorded with its
-    reason, and three failures in a row suspend the order."""
+    reason, and three failures in a row suspend the order. An order to anyone but yourself answers 401
+    `step-up-required` until repeated with the completed challenge in `Atrium-Step-Up`."""
     scope = f"customer:{customer.id}:orders"
     request = body.model_dump(mode="json")
     stored = idempotency.lookup(session, scope, key, request)
     if stored is not None:
         return _replayed(stored)
-    result = service.create_order(session, customer_id=customer.id, idempotency_key=key, data=body)
+    result = service.create_order(session, customer_id=customer.id, idempotency_key=key, data=body,
+                                  principal=customer, step_up=step_up)
     return _remember(session, scope, key, request, result.model_dump(mode="json"))
 
 

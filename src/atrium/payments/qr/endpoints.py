@@ -11,11 +11,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from atrium.db import idempotency
-from atrium.payments.merchants import service as merchants
+from atrium.payments.merchants.endpoints import MerchantManager
 from atrium.payments.qr import service
 from atrium.payments.qr.schemas import QrDetails, QrIssue, QrIssued, QrKeyRead, QrParse, QrPay
 from atrium.payments.schemas import TransferRead
-from atrium.web.deps import CurrentCustomer, CurrentStaff, IdempotencyKey, ReadOnlySession, WriteSession
+from atrium.web.deps import CurrentCustomer, IdempotencyKey, ReadOnlySession, WriteSession
 
 router = APIRouter(tags=["qr"])
 
@@ -67,9 +67,10 @@ def pay_qr(body: QrPay, customer: CurrentCustomer, session: WriteSession, key: I
 
 
 @router.post("/merchants/{merchant_id}/qr", status_code=201, response_model=QrIssued)
-def issue_qr(merchant_id: MerchantId, body: QrIssue, staff: CurrentStaff, session: WriteSession) -> QrIssued:
+def issue_qr(
+    merchant_id: MerchantId, body: QrIssue, staff: MerchantManager, session: WriteSession
+) -> QrIssued:
     """Staff (operators): a signed code for one of the merchant's orders, or an open-amount code."""
-    merchants.require_manager(staff.role)
     return service.issue_qr(
         session, merchant_id=merchant_id, currency=body.currency, reference=body.reference,
         amount_minor=body.amount_minor, ttl=timedelta(seconds=body.ttl_s),
@@ -77,8 +78,7 @@ def issue_qr(merchant_id: MerchantId, body: QrIssue, staff: CurrentStaff, sessio
 
 
 @router.post("/merchants/{merchant_id}/qr-key", status_code=201, response_model=QrKeyRead)
-def rotate_key(merchant_id: MerchantId, staff: CurrentStaff, session: WriteSession) -> QrKeyRead:
+def rotate_key(merchant_id: MerchantId, staff: MerchantManager, session: WriteSession) -> QrKeyRead:
     """Staff (operators): retire the merchant's QR signing key(s) and make a new one. Every code signed
     before stops working — for a leaked key or a stolen roll of stickers."""
-    merchants.require_manager(staff.role)
     return service.rotate_key(session, merchant_id=merchant_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from atrium.payments.rail import directory
 from atrium.payments.schemas import BankRead
+from atrium.payments.service.authority import authorize, payee_key, summary
 from atrium.payments.service.destinations import ResolvedDestination, check_source, resolve
 from atrium.payments.service.interbank import (
     RailRunReport,
@@ -51,6 +52,7 @@ __all__ = [
     "RailRunReport",
     "ResolvedDestination",
     "apply_notification",
+    "authorize",
     "count_pending_interbank",
     "count_since",
     "check_source",
@@ -63,6 +65,7 @@ __all__ = [
     "list_banks",
     "list_payees",
     "list_transfers",
+    "payee_key",
     "process_rail",
     "receive_notifications",
     "rename_payee",
@@ -70,5 +73,6 @@ __all__ = [
     "resolve",
     "save_payee",
     "submit_pending",
+    "summary",
     "transfer",
 ]

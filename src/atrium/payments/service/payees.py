@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from atrium.accounts import service as accounts
 from atrium.accounts.errors import AccountClosed, AccountNotFound
+from atrium.identity import stepup
+from atrium.identity.principal import Principal
 from atrium.kit import clock
 from atrium.kit.ids import new_id
 from atrium.payments import domain
@@ -66,7 +68,12 @@ def check_external(bank_code: str | None, account_number: str, account_name: str
     return code, number, name
 
 
-def save_payee(session: Session, *, customer_id: str, data: PayeeCreate) -> PayeeRead:
+def save_payee(
+    session: Session, *, customer_id: str, data: PayeeCreate, principal: Principal | None = None,
+    step_up: str | None = None,
+) -> PayeeRead:
+    """Save a payee. With a customer's `principal`, a new payee demands a step-up grant bound to its bank,
+    account number and name (a stolen session must not add a mule's account)."""
     try:
         nickname = domain.normalise_name(data.nickname) if data.nickname else None
     except RuleBroken as exc:
@@ -95,6 +102,10 @@ def save_payee(session: Session, *, customer_id: str, data: PayeeCreate) -> Paye
     ))
     if taken:
         raise PayeeExists("that account is already one of your payees", payee_id=taken)
+    if principal is not None:
+        stepup.require(session, principal, action="payee.add", token=step_up,
+                       elements={"bank": code, "account": number, "name": name},
+                       summary=f"{name} …{number[-4:]}")
     now = clock.now()
     payee = Payee(
         id=new_id("pye"), customer_id=customer_id, kind=data.type, bank_code=code, account_number=number,

@@ -21,6 +21,7 @@ from atrium.accounts.schemas import DepositAccountRead
 from atrium.config import get_settings
 from atrium.events import outbox
 from atrium.events.catalogue import TransferCompleted, TransferInitiated
+from atrium.identity.principal import Principal
 from atrium.kit import clock
 from atrium.kit.errors import IdempotencyConflict
 from atrium.kit.hashing import fingerprint
@@ -35,6 +36,7 @@ from atrium.payments.domain import RuleBroken, ledger_key
 from atrium.payments.errors import InsufficientFunds, InvalidPaymentDetails, TransferNotFound
 from atrium.payments.models import Transfer
 from atrium.payments.schemas import Counterparty, Destination, TransferPage, TransferRead
+from atrium.payments.service.authority import authorize
 from atrium.payments.service.destinations import ResolvedDestination, check_source, resolve
 
 
@@ -88,10 +90,15 @@ def request_fingerprint(**request: Any) -> str:
 
 def transfer(
     session: Session, *, customer_id: str, idempotency_key: str, from_account_id: str, to: Destination,
-    amount_minor: int, currency: str, memo: str = "", channel: str,
+    amount_minor: int, currency: str, memo: str = "", channel: str, principal: Principal | None = None,
+    step_up: str | None = None,
 ) -> TransferRead:
     """Move money from the customer's account to `to`. Same key and request → the first transfer again;
-    same key, other request → 409. See the package docstring for the routes and their invariants."""
+    same key, other request → 409. See the package docstring for the routes and their invariants.
+
+    `principal`: the signed-in customer asking (the API, the app). Their session's assurance is checked
+    (`authority.authorize`: step-up for large transfers, cooling-off caps for a new device). None: the
+    bank's own scheduled execution of an order the customer authorised when creating it."""
     check_idempotency_key(idempotency_key)
     request_hash = request_fingerprint(
         from_account_id=from_account_id, to=to.model_dump(mode="json"), amount_minor=amount_minor,
@@ -104,10 +111,12 @@ def transfer(
     source = accounts.get_owned(session, customer_id=customer_id, account_id=from_account_id)
     check_source(source, currency)
     destination = resolve(session, customer_id=customer_id, to=to, source=source, currency=currency)
+    cooling_off = authorize(session, principal, destination=destination, amount_minor=amount_minor,
+                            currency=currency, step_up=step_up)
     return execute(
         session, customer_id=customer_id, idempotency_key=idempotency_key, request_hash=request_hash,
         source=source, destination=destination, amount_minor=amount_minor, currency=currency, memo=memo,
-        channel=channel,
+        channel=channel, cooling_off=cooling_off,
     )
 
 
@@ -128,7 +137,7 @@ def check_amount_and_currency(amount_minor: int, currency: str) -> None:
 def execute(
     session: Session, *, customer_id: str, idempotency_key: str, request_hash: str,
     source: DepositAccountRead, destination: ResolvedDestination, amount_minor: int, currency: str, memo: str,
-    channel: str, method: str | None = None, ledger_kind: str | None = None,
+    channel: str, method: str | None = None, ledger_kind: str | None = None, cooling_off: bool = False,
 ) -> TransferRead:
     """The core every payment kind shares: idempotency, limits, then the ledger, the row and the event.
 
@@ -150,14 +159,14 @@ def execute(
         return _execute(
             session, customer_id=customer_id, idempotency_key=idempotency_key, request_hash=request_hash,
             source=source, destination=destination, amount_minor=amount_minor, currency=currency, memo=memo,
-            channel=channel, method=method, ledger_kind=ledger_kind,
+            channel=channel, method=method, ledger_kind=ledger_kind, cooling_off=cooling_off,
         )
 
 
 def _execute(
     session: Session, *, customer_id: str, idempotency_key: str, request_hash: str,
     source: DepositAccountRead, destination: ResolvedDestination, amount_minor: int, currency: str, memo: str,
-    channel: str, method: str, ledger_kind: str,
+    channel: str, method: str, ledger_kind: str, cooling_off: bool,
 ) -> TransferRead:
     now = clock.now()
     row = Transfer(
@@ -187,7 +196,7 @@ def _execute(
     accounts.lock_open_ids(session, [a for a in (source.id, destination.account_id) if a is not None])
     limits.check_and_reserve(
         session, customer_id=customer_id, channel=channel, method=method, amount_minor=amount_minor,
-        currency=currency, at=now,
+        currency=currency, at=now, cooling_off=cooling_off,
     )
     description = memo or "Transfer"
     metadata = {"transfer_id": row.id, "from_account_id": source.id}

@@ -5,7 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from atrium.accounts.endpoints import router as accounts_router
+from atrium.antiphishing.endpoints import router as phishing_router
+from atrium.identity.devices.endpoints import router as devices_router
 from atrium.identity.endpoints import router as auth_router
+from atrium.identity.otp.endpoints import router as otp_router
+from atrium.identity.passkeys.endpoints import router as passkeys_router
+from atrium.identity.profile.endpoints import router as profile_router
+from atrium.identity.protection.endpoints import router as protection_router
 from atrium.ledger.endpoints import router as ledger_router
 from atrium.limits.endpoints import router as limits_router
 from atrium.payments.endpoints import router as payments_router
@@ -23,6 +29,8 @@ def health() -> dict[str, str]:
 
 
 api.include_router(auth_router)
+for identity_router in (otp_router, passkeys_router, devices_router, protection_router, profile_router):
+    api.include_router(identity_router)
 api.include_router(accounts_router)
 api.include_router(limits_router)
 api.include_router(payments_router)
@@ -30,3 +38,4 @@ api.include_router(merchants_router)
 api.include_router(qr_router)
 api.include_router(orders_router)
 api.include_router(ledger_router)
+api.include_router(phishing_router)

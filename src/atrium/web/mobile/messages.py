@@ -18,7 +18,7 @@ def describe(exc: AtriumError, t: Translator, *, currency: str = "CNY") -> str:
     if code == "limit-exceeded":
         currency = extra.get("currency") or "CNY"
         remaining = money(int(extra.get("remaining_minor", 0)), currency, t.locale)
-        scope = "own" if extra.get("scope") == "customer" else "bank"
+        scope = {"customer": "own", "new_device": "new_device"}.get(str(extra.get("scope")), "bank")
         limit = str(extra.get("limit", "daily"))
         key = f"error.limit-exceeded.{limit}.{scope}"
         if t.has(key):

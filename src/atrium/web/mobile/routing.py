@@ -21,8 +21,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
+from atrium.identity.errors import StepUpRequired
 from atrium.kit.errors import AtriumError, Forbidden, Unauthenticated
-from atrium.web.mobile import csrf
+from atrium.web.mobile import csrf, stepup_view
 from atrium.web.mobile.templating import finish, is_htmx, redirect, render
 
 LOGIN_PATH = "/login"
@@ -64,6 +65,12 @@ def _to_response(request: Request, exc: Exception) -> Response:
     raise exc
 
 
+def _is_form(request: Request) -> bool:
+    content_type = request.headers.get("content-type", "")
+    return request.method in ("POST", "PUT", "PATCH") and content_type.startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data"))
+
+
 class PageRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()
@@ -71,6 +78,10 @@ class PageRoute(APIRoute):
         async def page_handler(request: Request) -> Response:
             try:
                 return await original(request)
+            except StepUpRequired as exc:
+                # The use case wants a second factor first: ask for it, keeping the form to post again.
+                form = await request.form() if _is_form(request) else {}
+                raise PageInterrupt(stepup_view.from_error(request, exc, form)) from exc
             except (AtriumError, RequestValidationError) as exc:
                 raise PageInterrupt(_to_response(request, exc)) from exc
 

@@ -145,6 +145,11 @@ def render_text(request: Request, template: str, **context: Any) -> str:
         "announce": False,
         "csrf_field": csrf.CSRF_FIELD,
         "csrf_header": csrf.CSRF_HEADER,
+        # The signed-in session's bound device: device.js remembers its id beside this browser's key.
+        "session_device_id": getattr(getattr(request.state, "principal", None), "device_id", None),
+        # Development: texts go to the outbox page (/dev/sms) instead of phones; pages that ask for a code
+        # point there.
+        "dev_outbox": get_settings().env != "production" and get_settings().notify.sms_sender == "outbox",
     }
     base.update(context)
     return env.get_template(template).render(base)

@@ -9,6 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from atrium.accounts import service as accounts
+from atrium.identity import stepup
+from atrium.identity.principal import Principal
 from atrium.kit import clock
 from atrium.kit.errors import IdempotencyConflict
 from atrium.kit.hashing import fingerprint
@@ -58,9 +60,14 @@ def _replay(order: StandingOrder, request_hash: str) -> OrderRead:
 
 def create_order(
     session: Session, *, customer_id: str, idempotency_key: str, data: OrderCreate, today: date | None = None,
+    principal: Principal | None = None, step_up: str | None = None,
 ) -> OrderRead:
     """Schedule a one-off or standing order. The source and destination are checked now (and again at
-    every payment); limits apply when each occurrence is paid. Same key and body → the same order."""
+    every payment); limits apply when each occurrence is paid. Same key and body → the same order.
+
+    An order to someone else is a mandate for future payments made without the customer present: with
+    the customer's `principal`, it needs a step-up grant bound to payee, amount, currency and frequency
+    (action "order.create"), exactly as a large transfer does."""
     memo = _check(idempotency_key, data)
     request_hash = fingerprint(data.model_dump(mode="json"))
     existing = _by_key(session, customer_id, idempotency_key)
@@ -77,6 +84,12 @@ def create_order(
     payments.check_source(source, data.currency)
     destination = payments.resolve(session, customer_id=customer_id, to=data.to, source=source,
                                    currency=data.currency)
+    if principal is not None and destination.kind != "own":
+        elements = {"payee": payments.payee_key(destination), "amount_minor": str(data.amount_minor),
+                    "currency": data.currency, "frequency": data.frequency}
+        summary = f"{data.frequency}: {payments.summary(destination, data.amount_minor, data.currency)}"
+        stepup.require(session, principal, action="order.create", token=step_up, elements=elements,
+                       summary=summary)
     to = data.to
     now = clock.now()
     order = StandingOrder(

@@ -1,6 +1,7 @@
 """The mobile app's languages: message catalogues (zh, en) and the choice of locale per request.
 
-Catalogues are JSON files of stable message ids (`"transfer.confirm.title"`) to text with `{name}`
+Catalogues are JSON files (`zh.json`, plus one `zh.<area>.json` per feature area, merged; an id may be
+defined in one file only) of stable message ids (`"transfer.confirm.title"`) to text with `{name}`
 placeholders; both languages carry the same ids (a test checks it, and that every id a template or page
 uses exists). Numbers, money and dates are formatted by Babel (see `formatting`), never by hand.
 
@@ -22,10 +23,26 @@ LOCALE_NAMES = {"zh": "简体中文", "en": "English"}  # each language named in
 _DIR = Path(__file__).resolve().parent
 
 
+def catalogue_files(locale: str, directory: Path = _DIR) -> list[Path]:
+    return [directory / f"{locale}.json", *sorted(directory.glob(f"{locale}.*.json"))]
+
+
 @lru_cache(maxsize=len(LOCALES))
 def catalogue(locale: str) -> dict[str, str]:
-    with (_DIR / f"{locale}.json").open(encoding="utf-8") as f:
-        return json.load(f)
+    return load_catalogue(_DIR, locale)
+
+
+def load_catalogue(directory: Path, locale: str) -> dict[str, str]:
+    """`<locale>.json` merged with every `<locale>.<area>.json` beside it; an id lives in one file only."""
+    messages: dict[str, str] = {}
+    for path in catalogue_files(locale, directory):
+        with path.open(encoding="utf-8") as f:
+            part: dict[str, str] = json.load(f)
+        twice = messages.keys() & part.keys()
+        if twice:
+            raise ValueError(f"{path.name} defines ids another catalogue file has: {sorted(twice)[:5]}")
+        messages.update(part)
+    return messages
 
 
 class Translator:

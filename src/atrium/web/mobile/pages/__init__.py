@@ -2,8 +2,31 @@
 
 from fastapi import APIRouter
 
-from atrium.web.mobile.pages import auth, home, limits, pwa, qr, settings, statement, transfer
+from atrium.web.mobile.pages import (
+    auth,
+    dev_outbox,
+    home,
+    limits,
+    phishing,
+    profile,
+    pwa,
+    qr,
+    register,
+    security,
+    security_devices,
+    security_passkeys,
+    security_password,
+    security_sessions,
+    security_totp,
+    settings,
+    statement,
+    stepup,
+    transfer,
+)
 
 router = APIRouter()
-for area in (auth, pwa, settings, home, statement, transfer, limits, qr):
+for area in (
+    auth, register, pwa, settings, home, statement, transfer, limits, qr, stepup, profile, phishing, security,
+    security_devices, security_sessions, security_passkeys, security_totp, security_password, dev_outbox,
+):
     router.include_router(area.router, include_in_schema=False)

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from atrium.accounts import service as accounts
 from atrium.db.runtime import get_db
+from atrium.identity.errors import StepUpRequired
 from atrium.kit.errors import AtriumError, ValidationFailed
 from atrium.kit.money import CURRENCY_EXPONENT, MAX_AMOUNT_MINOR, parse_major
 from atrium.limits import service as limits
@@ -21,6 +22,7 @@ from atrium.web.mobile.routing import PageRoute
 from atrium.web.mobile.templating import is_htmx, redirect, render, translator
 
 router = APIRouter(route_class=PageRoute)
+StepUpField = Annotated[str | None, Form(max_length=4000)]  # a completed step-up challenge
 CHANNEL = "mobile"
 SWITCH_ICONS = {
     "online_payments": "wifi",
@@ -86,13 +88,15 @@ def set_switch(
     customer: CurrentCustomer,
     session: ReadOnlySession,
     on: Annotated[str, Form(max_length=5)],
+    step_up: StepUpField = None,
 ) -> Response:
     t = translator(request)
     if name not in SWITCH_NAMES:
         raise ValidationFailed("unknown switch")
     value = _switch_value(on)
     session.close()
-    get_db().run(lambda s: limits.set_switches(s, customer_id=customer.id, changes={name: value}))
+    get_db().run(lambda s: limits.set_switches(s, customer_id=customer.id, changes={name: value},
+                                               principal=customer, step_up=step_up))
     if not is_htmx(request):
         return redirect(request, "/limits")
     with get_db().read_session() as fresh:
@@ -127,6 +131,7 @@ def set_own_limit(
     currency: Annotated[str, Form(max_length=3)] = "CNY",
     per_transaction: Annotated[str, Form(max_length=40)] = "",
     daily: Annotated[str, Form(max_length=40)] = "",
+    step_up: StepUpField = None,
 ) -> Response:
     t = translator(request)
     if method not in METHODS or currency not in CURRENCY_EXPONENT:
@@ -150,9 +155,13 @@ def set_own_limit(
                     currency=currency,
                     per_transaction_minor=parsed["per_transaction"],
                     daily_minor=parsed["daily"],
+                    principal=customer,
+                    step_up=step_up,
                 )
             )
             saved = True
+        except StepUpRequired:
+            raise  # the page route asks for the second factor, then posts this form again
         except AtriumError as exc:
             errors["form"] = messages.describe(exc, t, currency=currency)
     session.close()

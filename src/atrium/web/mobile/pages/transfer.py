@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from atrium.db.runtime import get_db
+from atrium.identity.errors import StepUpRequired
 from atrium.kit.errors import AtriumError, ValidationFailed
 from atrium.payments import service as payments
 from atrium.web.deps import CurrentCustomer, ReadOnlySession
@@ -144,7 +145,8 @@ def transfer_edit(
 
 @router.post("/transfer/confirm", dependencies=[Depends(csrf.verify)])
 def transfer_confirm(
-    request: Request, customer: CurrentCustomer, session: ReadOnlySession, draft: FormDraft
+    request: Request, customer: CurrentCustomer, session: ReadOnlySession, draft: FormDraft,
+    step_up: Annotated[str | None, Form(max_length=4000)] = None,
 ) -> Response:
     t = translator(request)
     if not valid_key(draft.idempotency_key):
@@ -166,8 +168,12 @@ def transfer_confirm(
                 currency=checked.source.currency,
                 memo=checked.memo,
                 channel=CHANNEL,
+                principal=customer,
+                step_up=step_up,
             )
         )
+    except StepUpRequired:
+        raise  # the page route asks for the second factor and posts this form again
     except AtriumError as exc:
         if exc.code == "idempotency-key-reused":
             # This form already paid once with other details (a back-button edit): start a new transfer.

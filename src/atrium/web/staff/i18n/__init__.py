@@ -7,19 +7,17 @@ catalogues with the same rules (both languages carry the same ids; a test checks
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
 
-from atrium.web.mobile.i18n import LOCALES, Translator
+from atrium.web.mobile.i18n import LOCALES, Translator, load_catalogue
 
 _DIR = Path(__file__).resolve().parent
 
 
 @lru_cache(maxsize=len(LOCALES))
 def catalogue(locale: str) -> dict[str, str]:
-    with (_DIR / f"{locale}.json").open(encoding="utf-8") as f:
-        return json.load(f)
+    return load_catalogue(_DIR, locale)
 
 
 class StaffTranslator(Translator):

@@ -2,8 +2,28 @@
 
 from fastapi import APIRouter
 
-from atrium.web.staff.pages import audit, auth, customers, dashboard, fallback, limits, merchants
+from atrium.web.staff.pages import (
+    audit,
+    auth,
+    customers,
+    dashboard,
+    fallback,
+    limits,
+    merchants,
+    phishing,
+    unlock,
+)
 
 router = APIRouter()
-for area in (auth, dashboard, customers, audit, limits, merchants, fallback):  # fallback last
+for area in (
+    auth,
+    dashboard,
+    customers,
+    unlock,
+    audit,
+    limits,
+    merchants,
+    phishing,
+    fallback,
+):  # fallback last
     router.include_router(area.router, include_in_schema=False)

@@ -1,5 +1,5 @@
-"""Staff sign in and sign out: the interim password login of `atrium.identity.service` (kind "staff"),
-with the same session cookie and CSRF protection as the mobile app."""
+"""Staff sign in and sign out (`atrium.identity.login.staff_with_password`), with the same session cookie
+and CSRF protection as the mobile app."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from atrium.config import get_settings
 from atrium.db.runtime import get_db
-from atrium.identity import service as identity
+from atrium.identity import login
 from atrium.identity.errors import InvalidCredentials
-from atrium.web.deps import end_cookie_session, session_principal, set_session_cookie
+from atrium.web.deps import client_info, end_cookie_session, session_principal, set_session_cookie
 from atrium.web.mobile import csrf
 from atrium.web.mobile.templating import redirect
 from atrium.web.staff.routing import LOGIN_PATH, StaffPageRoute, safe_console_next
@@ -55,11 +54,13 @@ def login_submit(
         return _form(
             request, status_code=422, next_url=target, username=username, error="login.error.missing"
         )
-    ttl = get_settings().security.session_ttl_s
+    client = client_info(request)
     try:
-        token, _ = get_db().run(
-            lambda s: identity.login(s, username=username.strip(), password=password, kind="staff", ttl_s=ttl)
-        )
+        token = get_db().run(
+            lambda s: login.staff_with_password(
+                s, username=username.strip(), password=password, client=client
+            )
+        ).token
     except InvalidCredentials:
         return _form(
             request, status_code=401, next_url=target, username=username, error="login.error.invalid"

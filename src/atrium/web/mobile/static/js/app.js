@@ -48,6 +48,14 @@
     });
   });
 
+  // A step-up just completed: post the original form again at once (its button stays for no-JS use).
+  function autoSubmit() {
+    var form = document.querySelector("form[data-auto-submit]");
+    if (form && form.dataset.submitted !== "1") { form.dataset.submitted = "1"; form.submit(); }
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", autoSubmit);
+  else autoSubmit();
+
   // A language picker whose radios submit as soon as one is chosen (the button remains for no-JS use).
   document.addEventListener("change", function (event) {
     var input = event.target;

@@ -1,0 +1,290 @@
+"""Signing in: the first factor, then — unless the device is already trusted — a second one.
+
+- Password on a trusted device (its key signs a fresh nonce): signed in at level 2 (pwd + hwk).
+- Password anywhere else: a sign-in ticket (5 minutes) and a second factor — an SMS code to the phone on
+  file, or a TOTP code; then level 2. A device key offered with the first step is bound to the customer
+  once the second factor succeeds, and starts its cooling-off period (lower payment limits).
+- An SMS code alone (phone + code): level 2 on a trusted device, else level 1 (money movement then needs
+  a step-up).
+- A customer with no second factor on file (no phone, no authenticator) signs in at level 1.
+
+Failures are not recorded here: the caller's transaction rolls back on a refusal, so the edge records
+them in a transaction of their own (`record_failure`), which also counts them towards the lockout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from atrium.identity import service, sessions, tickets
+from atrium.identity.devices import service as devices
+from atrium.identity.errors import InvalidCredentials
+from atrium.identity.models import Customer, LoginEvent
+from atrium.identity.otp import service as otp
+from atrium.identity.otp import totp
+from atrium.identity.pii import mask_phone
+from atrium.identity.principal import Principal
+from atrium.identity.protection import lockout
+from atrium.kit.errors import ValidationFailed
+from atrium.kit.ids import new_id
+
+TICKET_TTL = timedelta(minutes=5)
+TICKET = "login"
+
+
+@dataclass(frozen=True)
+class Client:
+    """Where a sign-in comes from: network address and browser, and the device key it offers."""
+
+    ip: str = ""
+    user_agent: str = ""
+    client: str = "mobile"
+    device_id: str | None = None  # a device the server bound earlier
+    device_nonce: str | None = None  # from `devices.login_nonce()`
+    device_signature: str | None = None  # the device key's signature over the nonce
+    device_public_key: str | None = None  # a new device's key, to bind after the second factor
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    token: str
+    principal: Principal
+    device_id: str | None = None
+    status: str = "signed-in"
+
+
+@dataclass(frozen=True)
+class SecondFactorNeeded:
+    ticket: str
+    methods: tuple[str, ...]
+    phone_masked: str | None = None
+    status: str = "second-factor-required"
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+Outcome = SignedIn | SecondFactorNeeded
+
+
+def _event(
+    session: Session,
+    customer_id: str | None,
+    outcome: str,
+    method: str,
+    client: Client,
+    device_id: str | None = None,
+) -> None:
+    session.add(
+        LoginEvent(
+            id=new_id("lgn"),
+            subject_kind="customer",
+            customer_id=customer_id,
+            outcome=outcome,
+            method=method,
+            ip=client.ip[:64],
+            user_agent=client.user_agent[:200],
+            device_id=device_id,
+        )
+    )
+
+
+def _trusted_device(session: Session, customer: Customer, client: Client) -> str | None:
+    if not (client.device_id and client.device_nonce and client.device_signature):
+        return None
+    device = devices.prove(
+        session,
+        customer_id=customer.id,
+        device_id=client.device_id,
+        nonce=client.device_nonce,
+        signature=client.device_signature,
+    )
+    return device.id if device is not None else None
+
+
+def _second_factors(session: Session, customer: Customer) -> tuple[str, ...]:
+    methods: list[str] = []
+    if customer.phone_enc:
+        methods.append("sms")
+    if totp.is_enrolled(session, customer.id):
+        methods.append("otp")
+    return tuple(methods)
+
+
+def _open(
+    session: Session, customer: Customer, amr: list[str], client: Client, device_id: str | None
+) -> SignedIn:
+    lockout.record_success(session, customer.id)
+    token, principal = sessions.open_session(
+        session,
+        customer_id=customer.id,
+        amr=amr,
+        device_id=device_id,
+        ip=client.ip,
+        user_agent=client.user_agent,
+        client=client.client,
+    )
+    _event(session, customer.id, "success", "+".join(amr), client, device_id)
+    return SignedIn(token=token, principal=principal, device_id=device_id)
+
+
+def with_password(session: Session, *, username: str, password: str, client: Client) -> Outcome:
+    customer = service.find_customer_by_username(session, username)
+    if customer is not None:
+        lockout.ensure_can_sign_in(customer)
+    else:
+        lockout.ensure_unknown_can_sign_in(session, username)  # the same answer as a locked customer's
+    subject = service.check_password(session, username=username, password=password, kind="customer")
+    assert isinstance(subject, Customer)
+    trusted = _trusted_device(session, subject, client)
+    if trusted is not None:
+        return _open(session, subject, ["pwd", "hwk"], client, trusted)
+    methods = _second_factors(session, subject)
+    if not methods:
+        return _open(session, subject, ["pwd"], client, None)
+    ticket = tickets.issue(
+        TICKET, {"sub": subject.id, "amr": ["pwd"], "dpk": client.device_public_key or ""}, ttl=TICKET_TTL
+    )
+    _event(session, subject.id, "challenge", "pwd", client)
+    phone = service.phone_of(subject)
+    return SecondFactorNeeded(
+        ticket=ticket, methods=methods, phone_masked=mask_phone(phone) if phone else None
+    )
+
+
+def _ticket_customer(session: Session, ticket: str) -> tuple[dict, Customer]:  # type: ignore[type-arg]
+    claims = tickets.read(TICKET, ticket)
+    customer = service.get_customer(session, str(claims.get("sub", "")))
+    if customer is None or customer.status != "active":
+        raise tickets.TicketInvalid("the ticket's customer is gone")
+    lockout.ensure_can_sign_in(customer)
+    return claims, customer
+
+
+def send_second_factor_code(session: Session, *, ticket: str) -> otp.IssuedCode:
+    claims, customer = _ticket_customer(session, ticket)
+    phone = service.phone_of(customer)
+    if phone is None:
+        raise ValidationFailed("there is no phone on file to send a code to")
+    return otp.issue(
+        session,
+        phone=phone,
+        purpose="login-2fa",
+        customer_id=customer.id,
+        binding=str(claims["jti"]),
+        locale=customer.locale,
+    )
+
+
+def complete_second_factor(
+    session: Session, *, ticket: str, method: str, code: str, client: Client
+) -> SignedIn:
+    claims, customer = _ticket_customer(session, ticket)
+    if method == "sms":
+        phone = service.phone_of(customer)
+        if phone is None:
+            raise ValidationFailed("there is no phone on file")
+        otp.verify(session, phone=phone, purpose="login-2fa", code=code, binding=str(claims["jti"]))
+    elif method == "otp":
+        totp.verify(session, customer.id, code)
+    else:
+        raise ValidationFailed(f"unknown second factor {method!r}")
+    device_id = None
+    public_key = str(claims.get("dpk") or "")
+    if public_key:
+        device = devices.register_device(
+            session,
+            customer_id=customer.id,
+            public_key=public_key,
+            name="",
+            user_agent=client.user_agent,
+        )
+        devices.mark_trusted(session, device.id)
+        device_id = device.id
+    return _open(session, customer, [*claims.get("amr", ["pwd"]), method], client, device_id)
+
+
+def send_sms_login_code(session: Session, *, phone: str) -> None:
+    """Send a sign-in code if the phone belongs to an active customer. The caller answers the same either
+    way, so the form cannot be used to learn who banks with us."""
+    customer = service.find_customer_by_phone(session, phone)
+    if customer is None or customer.status != "active":
+        return
+    otp.issue(session, phone=phone, purpose="login", customer_id=customer.id, locale=customer.locale)
+
+
+def with_sms_code(session: Session, *, phone: str, code: str, client: Client) -> SignedIn:
+    customer = service.find_customer_by_phone(session, phone)
+    if customer is None or customer.status != "active":
+        raise InvalidCredentials("the code is wrong or has expired")
+    lockout.ensure_can_sign_in(customer)
+    otp.verify(session, phone=phone, purpose="login", code=code)
+    trusted = _trusted_device(session, customer, client)
+    if trusted is not None:
+        return _open(session, customer, ["sms", "hwk"], client, trusted)
+    device_id = None
+    if client.device_public_key:
+        device_id = devices.register_device(
+            session,
+            customer_id=customer.id,
+            public_key=client.device_public_key,
+            name="",
+            user_agent=client.user_agent,
+        ).id
+    return _open(session, customer, ["sms"], client, device_id)
+
+
+def ticket_subject(ticket: str) -> str | None:
+    """Whose sign-in ticket this is (None when it is not a valid ticket)."""
+    try:
+        return str(tickets.read(TICKET, ticket).get("sub") or "") or None
+    except tickets.TicketInvalid:
+        return None
+
+
+def record_failure(
+    session: Session,
+    *,
+    username: str | None = None,
+    phone: str | None = None,
+    customer_id: str | None = None,
+    method: str,
+    client: Client,
+) -> None:
+    """Count a refused sign-in towards the lockout and keep it in the login history (own transaction)."""
+    customer = None
+    if customer_id:
+        customer = service.get_customer(session, customer_id)
+    elif username:
+        customer = service.find_customer_by_username(session, username)
+    elif phone:
+        customer = service.find_customer_by_phone(session, phone)
+    if customer is None:
+        if username:
+            lockout.record_unknown_failure(session, username)
+        _event(session, None, "failure", method, client)
+        return
+    lockout.record_failure(session, customer.id)
+    _event(session, customer.id, "failure", method, client)
+
+
+def staff_with_password(session: Session, *, username: str, password: str, client: Client) -> SignedIn:
+    """Staff sign in to the console with a password (the console runs on the bank's network; staff
+    second factors are the operations issue's)."""
+    staff = service.check_password(session, username=username, password=password, kind="staff")
+    token, principal = sessions.open_session(
+        session, staff_id=staff.id, amr=["pwd"], ip=client.ip, user_agent=client.user_agent, client="staff"
+    )
+    session.add(
+        LoginEvent(
+            id=new_id("lgn"),
+            subject_kind="staff",
+            staff_id=staff.id,
+            outcome="success",
+            method="pwd",
+            ip=client.ip[:64],
+            user_agent=client.user_agent[:200],
+        )
+    )
+    return SignedIn(token=token, principal=principal)
