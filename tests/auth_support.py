@@ -74,3 +74,13 @@ def with_step_up(
     assert first.status_code == 401, first.text
     stepped = complete_step_up(client, headers, first.json(), phone=phone)
     return client.request(method, url, headers=stepped, **kwargs)
+
+
+def password_sign_in(db: Any, *, username: str, password: str, client: Any) -> Any:
+    """`login.check_password` on a read session, then `login.with_password` in a unit of work: what the
+    sign-in endpoint and page do."""
+    from atrium.identity import login
+
+    with db.read_session() as s:
+        checked = login.check_password(s, username=username, password=password)
+    return db.run(lambda s: login.with_password(s, checked=checked, client=client))

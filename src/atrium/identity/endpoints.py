@@ -3,8 +3,6 @@ out, who am I, and completing a step-up challenge. Passkey sign-in lives in `ide
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 from fastapi import APIRouter, Request, Response
 
 from atrium.config import get_settings
@@ -37,13 +35,13 @@ from atrium.web.deps import (
     WriteSession,
     attempt_sign_in,
     client_info,
+    read,
     set_session_cookie,
     throttle_codes,
     throttle_sign_in,
 )
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-T = TypeVar("T")
 
 
 def _client(request: Request, device: DeviceProof | None, client: str = "api") -> login.Client:
@@ -101,14 +99,13 @@ def sign_in(body: LoginRequest, request: Request, response: Response) -> Session
             lambda s: login.staff_with_password(s, username=username, password=body.password, client=client)
         )
         return _answer(outcome, response)
-    outcome = attempt_sign_in(
-        lambda: get_db().run(
-            lambda s: login.with_password(s, username=username, password=body.password, client=client)
-        ),
+    checked = attempt_sign_in(
+        lambda: read(lambda s: login.check_password(s, username=username, password=body.password)),
         lambda: get_db().run(
             lambda s: login.record_failure(s, username=username, method="pwd", client=client)
         ),
     )
+    outcome = get_db().run(lambda s: login.with_password(s, checked=checked, client=client))
     return _answer(outcome, response)
 
 

@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from atrium.identity import service, sessions, tickets
+from atrium.identity import passwords, service, sessions, tickets
 from atrium.identity.devices import service as devices
 from atrium.identity.errors import InvalidCredentials
 from atrium.identity.models import Customer, LoginEvent
@@ -129,14 +129,43 @@ def _open(
     return SignedIn(token=token, principal=principal, device_id=device_id)
 
 
-def with_password(session: Session, *, username: str, password: str, client: Client) -> Outcome:
+@dataclass(frozen=True)
+class PasswordChecked:
+    """A password found right for a customer, by `check_password` — outside the write transaction."""
+
+    customer_id: str
+    password_hash: str  # the hash it was checked against: the sign-in goes on only if it is unchanged
+    password: str = field(repr=False)
+
+
+def check_password(session: Session, *, username: str, password: str) -> PasswordChecked:
+    """The first factor, on a read session: argon2 costs ~100 ms of CPU by design, and must not hold a
+    write transaction (SQLite's single writer, a pooled PostgreSQL connection) while it runs. Refuses a
+    locked account before spending it; unknown usernames get the same answers as real ones."""
     customer = service.find_customer_by_username(session, username)
     if customer is not None:
         lockout.ensure_can_sign_in(customer)
     else:
         lockout.ensure_unknown_can_sign_in(session, username)  # the same answer as a locked customer's
-    subject = service.check_password(session, username=username, password=password, kind="customer")
-    assert isinstance(subject, Customer)
+    if (
+        not passwords.verify_password(customer.password_hash if customer else None, password)
+        or customer is None
+    ):
+        raise InvalidCredentials("wrong username or password")
+    if customer.status != "active":
+        raise InvalidCredentials("wrong username or password")
+    return PasswordChecked(customer_id=customer.id, password_hash=customer.password_hash, password=password)
+
+
+def with_password(session: Session, *, checked: PasswordChecked, client: Client) -> Outcome:
+    """Go on from a checked password, in the write transaction: a trusted device signs in at level 2,
+    otherwise a ticket for the second factor."""
+    subject = service.get_customer(session, checked.customer_id)
+    if subject is None or subject.status != "active" or subject.password_hash != checked.password_hash:
+        raise InvalidCredentials("wrong username or password")  # changed since it was checked: try again
+    lockout.ensure_can_sign_in(subject)
+    if passwords.needs_rehash(subject.password_hash):
+        subject.password_hash = passwords.hash_password(checked.password)
     trusted = _trusted_device(session, subject, client)
     if trusted is not None:
         return _open(session, subject, ["pwd", "hwk"], client, trusted)

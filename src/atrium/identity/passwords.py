@@ -3,6 +3,9 @@ server (64 MiB, 3 passes, 2 lanes); rehash on login when parameters change."""
 
 from __future__ import annotations
 
+import os
+import threading
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -11,8 +14,16 @@ _hasher = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=2)
 _fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 _active = _hasher
 
-# A verified dummy hash so that unknown usernames take as long as known ones (no user enumeration).
-_DUMMY = _fast.hash("not-a-password")
+# At most this many argon2 computations at once: each is ~100 ms of CPU and 64 MiB, and more of them than
+# cores only makes every sign-in slower (and a flood of them a memory problem).
+_slots = threading.BoundedSemaphore(os.cpu_count() or 2)
+# A decoy hash by the active hasher, verified for unknown usernames so that they take as long as known ones
+# (an answer time must not tell who banks here).
+_decoys: dict[int, str] = {}
+
+
+def _decoy() -> str:
+    return _decoys.setdefault(id(_active), _active.hash("not-a-password"))
 
 
 def use_fast_hasher(fast: bool = True) -> None:
@@ -21,14 +32,16 @@ def use_fast_hasher(fast: bool = True) -> None:
 
 
 def hash_password(password: str) -> str:
-    return _active.hash(password)
+    with _slots:
+        return _active.hash(password)
 
 
 def verify_password(stored: str | None, password: str) -> bool:
-    try:
-        return _active.verify(stored or _DUMMY, password) and stored is not None
-    except (VerificationError, InvalidHashError):
-        return False
+    with _slots:
+        try:
+            return _active.verify(stored or _decoy(), password) and stored is not None
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def needs_rehash(stored: str) -> bool:

@@ -93,6 +93,12 @@ def throttle_codes(request: Request) -> None:
     get_db().run(lambda s: ratelimit.check_sms(s, ip=ip))
 
 
+def read(work: Callable[[ReadSession], T]) -> T:
+    """Run `work` on a read-only session of its own (e.g. a password check, kept out of any write lock)."""
+    with get_db().read_session() as session:
+        return work(session)
+
+
 def attempt_sign_in(attempt: Callable[[], T], on_failure: Callable[[], None] | None = None) -> T:
     """Run a step that checks a credential. When it is refused, the step's transaction has rolled back,
     so what must stay is written in transactions of its own: the wrong try at an SMS code (a code dies

@@ -10,6 +10,7 @@ from atrium.identity import login, sessions
 from atrium.identity.protection import history, signins
 from atrium.identity.protection.errors import SessionNotFound
 from atrium.kit.errors import ValidationFailed
+from tests.auth_support import password_sign_in
 from tests.identity.protection.conftest import PASSWORD, make_customer
 from tests.identity.protection.test_geo_and_devices import ANDROID_CHROME, IPHONE_SAFARI
 
@@ -69,7 +70,7 @@ def test_another_customers_session_is_not_found(db, customer_id):
 def _attempt(db, username: str, password: str, ip: str = "192.0.2.8") -> None:  # type: ignore[no-untyped-def]
     client = login.Client(ip=ip, user_agent=ANDROID_CHROME)
     try:
-        db.run(lambda s: login.with_password(s, username=username, password=password, client=client))
+        password_sign_in(db, username=username, password=password, client=client)
     except Exception:
         db.run(lambda s: login.record_failure(s, username=username, method="pwd", client=client))
 

@@ -12,6 +12,7 @@ from atrium.identity import service as identity
 from atrium.identity.protection import lockout
 from atrium.identity.protection.errors import AccountLocked, NotLocked, UnlockReasonRequired
 from atrium.kit.errors import ValidationFailed
+from tests.auth_support import password_sign_in
 from tests.identity.protection.conftest import PASSWORD, START, make_customer
 
 
@@ -134,9 +135,9 @@ def test_the_right_password_is_refused_while_locked(db, frozen, customer_id):
     client = login.Client(ip="192.0.2.1", user_agent="test")
     _fail(db, customer_id, 5)
     with pytest.raises(AccountLocked):
-        db.run(lambda s: login.with_password(s, username="mei", password=PASSWORD, client=client))
+        password_sign_in(db, username="mei", password=PASSWORD, client=client)
     frozen.set(START + timedelta(minutes=15))
-    outcome = db.run(lambda s: login.with_password(s, username="mei", password=PASSWORD, client=client))
+    outcome = password_sign_in(db, username="mei", password=PASSWORD, client=client)
     assert isinstance(outcome, login.SignedIn)
     assert _status(db, customer_id).failed_logins == 0
 

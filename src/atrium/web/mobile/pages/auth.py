@@ -8,7 +8,7 @@ factor succeeds. Refused attempts are recorded in their own transaction (lockout
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
@@ -24,6 +24,7 @@ from atrium.web.deps import (
     attempt_sign_in,
     client_info,
     end_cookie_session,
+    read,
     session_principal,
     set_session_cookie,
     throttle_codes,
@@ -34,7 +35,6 @@ from atrium.web.mobile.routing import PageRoute
 from atrium.web.mobile.templating import redirect, render, safe_next, translator
 
 router = APIRouter(route_class=PageRoute)
-T = TypeVar("T")
 Field = Annotated[str, Form(max_length=600)]
 
 
@@ -128,14 +128,13 @@ def login_submit(
     name = username.strip()
     try:
         throttle_sign_in(request, name)
-        outcome = attempt_sign_in(
-            lambda: get_db().run(
-                lambda s: login.with_password(s, username=name, password=password, client=client)
-            ),
+        checked = attempt_sign_in(
+            lambda: read(lambda s: login.check_password(s, username=name, password=password)),
             lambda: get_db().run(
                 lambda s: login.record_failure(s, username=name, method="pwd", client=client)
             ),
         )
+        outcome = get_db().run(lambda s: login.with_password(s, checked=checked, client=client))
     except REFUSED as exc:
         status, error, params = _refusal(exc)
         return _form(
