@@ -52,6 +52,7 @@ assets: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/atrium bench ledger --json bench/results/ledger.json
 	$(BIN)/atrium bench api --json bench/results/api.json
+	$(BIN)/atrium bench auth --databases sqlite,postgresql --json bench/results/auth.json
 
 clean:
 	rm -rf $(VENV) var

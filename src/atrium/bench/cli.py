@@ -1,4 +1,4 @@
-"""`atrium bench ledger | api`: the commands; the benchmarks themselves are imported only when run."""
+"""`atrium bench ledger | api | auth`: the commands; the benchmarks themselves are imported only when run."""
 
 from __future__ import annotations
 
@@ -91,4 +91,50 @@ def api(
         write_json(doc, json_out)
         console.print(f"wrote {json_out}")
     if not (checks["answered_implies_committed"] and checks["ledger_check_ok"]):
+        raise typer.Exit(1)
+
+
+@bench_app.command("auth")
+def auth(
+    json_out: Path = typer.Option(None, "--json", help="write the results as JSON here"),
+    quick: bool = typer.Option(False, "--quick", help="a short run (seconds): checks the harness"),
+    seconds: float = typer.Option(None, help="measured seconds per flow and concurrency"),
+    concurrency: str = typer.Option(None, help="comma list of connection counts (default 16,64)"),
+    databases: str = typer.Option(None, help="comma list: sqlite (default), postgresql"),
+    database_url: str = typer.Option(None, help="one bench database instead of --databases (it is emptied)"),
+    flows: str = typer.Option(None, help="comma list: trivial,sign-in,two-step,refresh"),
+    no_argon2: bool = typer.Option(False, "--no-argon2", help="skip the argon2id parameter sets"),
+) -> None:
+    """Sign-ins (trusted device; password + SMS code) and refresh-token rotations vs a trivial endpoint."""
+    from atrium.bench import auth as bench
+    from atrium.bench.auth_report import argon2_table, auth_table
+    from atrium.bench.report import Reporter, print_summary, wide_console, write_json
+
+    overrides: dict = {}
+    if seconds:
+        overrides["seconds"] = seconds
+    if concurrency:
+        overrides["concurrency"] = tuple(int(c) for c in _csv(concurrency) or ())
+    if databases:
+        overrides["databases"] = _csv(databases)
+    if database_url:
+        overrides["database_url"] = database_url
+    if flows:
+        overrides["flows"] = _csv(flows)
+        if "trivial" not in overrides["flows"]:
+            overrides["flows"] = ("trivial", *overrides["flows"])  # every figure is a ratio to it
+    if no_argon2:
+        overrides["argon2"] = False
+    cfg = bench.AuthBenchConfig.quick(**overrides) if quick else bench.AuthBenchConfig(**overrides)
+    console = wide_console()
+    with Reporter() as reporter:
+        doc = bench.run(cfg, reporter)
+    console.print(auth_table(doc))
+    if doc["argon2"]:
+        console.print(argon2_table(doc))
+    print_summary(console, doc)
+    if json_out:
+        write_json(doc, json_out)
+        console.print(f"wrote {json_out}")
+    if any(r["errors"] for r in doc["results"]):
         raise typer.Exit(1)

@@ -83,7 +83,7 @@ def write_json(doc: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 
 
-def _fmt(value: Any, digits: int = 1) -> str:
+def fmt(value: Any, digits: int = 1) -> str:
     if value is None:
         return "—"
     if isinstance(value, float):
@@ -98,10 +98,10 @@ def ledger_table(doc: dict[str, Any]) -> Table:
         table.add_column(col, justify="left" if col in ("database", "workload", "mode") else "right")
     for r in doc["results"]:
         table.add_row(
-            r["database"], r["workload"], str(r["clients"]), r["mode"], _fmt(r["atrium_tps"]),
-            f"{_fmt(r['baseline_tps'])} ({r['baseline']})", _fmt(r["ratio"], 3), _fmt(r["p50_ms"], 2),
-            _fmt(r["p99_ms"], 2), _fmt(r["baseline_p50_ms"], 2), _fmt(r["baseline_p99_ms"], 2),
-            _fmt(r.get("mean_batch")), str(r["errors"]),
+            r["database"], r["workload"], str(r["clients"]), r["mode"], fmt(r["atrium_tps"]),
+            f"{fmt(r['baseline_tps'])} ({r['baseline']})", fmt(r["ratio"], 3), fmt(r["p50_ms"], 2),
+            fmt(r["p99_ms"], 2), fmt(r["baseline_p50_ms"], 2), fmt(r["baseline_p99_ms"], 2),
+            fmt(r.get("mean_batch")), str(r["errors"]),
         )
     return table
 
@@ -114,15 +114,15 @@ def api_table(doc: dict[str, Any]) -> Table:
         table.add_column(col, justify="left" if col == "endpoint" else "right")
     for r in doc["results"]:
         table.add_row(
-            r["endpoint"], _fmt(r["req_per_s"]), _fmt(r["ratio_to_trivial"], 3), _fmt(r["p50_ms"], 2),
-            _fmt(r["p99_ms"], 2), str(r["ok"]), str(r["errors"]), _fmt(r.get("server_cpu_share"), 2),
-            _fmt(r.get("generator_cpu_share"), 2),
+            r["endpoint"], fmt(r["req_per_s"]), fmt(r["ratio_to_trivial"], 3), fmt(r["p50_ms"], 2),
+            fmt(r["p99_ms"], 2), str(r["ok"]), str(r["errors"]), fmt(r.get("server_cpu_share"), 2),
+            fmt(r.get("generator_cpu_share"), 2),
         )
     return table
 
 
 def _md(value: Any, digits: int = 1) -> str:
-    return _fmt(value, digits).replace("—", "–")
+    return fmt(value, digits).replace("—", "–")
 
 
 def _md_row(cells: list[str]) -> str:
