@@ -177,3 +177,23 @@ def last_code_of(phone: str) -> str:
     from tests.auth_support import last_code
 
     return last_code(phone)
+
+
+# WCAG 2.2 AA as axe-core tags it.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def axe_violations(page) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Run axe-core (vendored from npm) on the page; its violations, briefly. The page's context must
+    bypass the CSP (axe is injected as a script)."""
+    page.add_script_tag(path=str(VENDOR / "axe.min.js"))
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "nodes": [n["target"] for n in v["nodes"][:5]],
+            "summary": v["nodes"][0].get("failureSummary", "")[:300],
+        }
+        for v in result["violations"]
+    ]

@@ -30,7 +30,7 @@ def test_switches_toggle_in_place_keep_focus_and_announce(page, db):
         assert limits.get_switches(s, who.customer_id).night_time is False
     # Switching it back on widens what the session can do: the step-up page first, then the switch.
     night.click()
-    expect(page.get_by_role("heading", name="安全验证", level=1).last).to_be_visible()
+    expect(page.get_by_role("heading", name="安全验证", level=2)).to_be_visible()
     expect(page.locator("main")).to_contain_text("提高限额或开启支付功能")
     shoot(page, "09b-limits-step-up")
     complete_step_up(page, who.phone)
