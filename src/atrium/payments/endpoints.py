@@ -70,7 +70,7 @@ def create_transfer(
     result = service.transfer(
         session, customer_id=customer.id, idempotency_key=key, from_account_id=body.from_account_id,
         to=body.to, amount_minor=body.amount_minor, currency=body.currency, memo=body.memo, channel=CHANNEL,
-        principal=customer, step_up=step_up,
+        principal=customer, step_up=step_up, signature=body.signature,
     )
     payload = result.model_dump(mode="json")
     return _remember(session, scope, key, request, 201, payload) or JSONResponse(payload, status_code=201)

@@ -53,6 +53,17 @@ Destination = Annotated[
 ]
 
 
+class TransactionSignatureIn(_In):
+    """A bound device's signature over the transfer ("cloud certificate"): the canonical JSON of
+    {payee, amount_minor, currency, time, nonce} (keys sorted, no spaces, UTF-8), ECDSA P-256, raw r‖s in
+    base64. `payee` is `payments.service.signing_payee(to)`. Verified and kept with the transfer."""
+
+    device_id: Annotated[str, Field(min_length=1, max_length=40)]
+    time: Annotated[str, Field(min_length=1, max_length=40, description="ISO-8601 UTC, as signed")]
+    nonce: Annotated[str, Field(min_length=1, max_length=64)]
+    signature: Annotated[str, Field(min_length=1, max_length=200)]
+
+
 class TransferCreate(_In):
     from_account_id: _Id
     to: Destination
@@ -60,6 +71,7 @@ class TransferCreate(_In):
     amount_minor: Annotated[int, Field(strict=True, ge=1, le=MAX_AMOUNT_MINOR)]
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     memo: Annotated[str, Field(max_length=140)] = ""
+    signature: TransactionSignatureIn | None = None
 
 
 class Counterparty(BaseModel):

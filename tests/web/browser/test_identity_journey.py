@@ -17,7 +17,7 @@ from atrium.accounts import service as accounts
 from atrium.identity import kyc, sessions
 from atrium.identity import service as identity
 from atrium.identity.devices import service as devices
-from atrium.identity.devices.models import Device
+from atrium.identity.devices.models import Device, TransactionSignature
 from atrium.kit import clock
 from atrium.payments.models import Transfer
 from tests.web.browser_support import SCREENSHOTS, second_factor
@@ -177,9 +177,15 @@ def test_register_sign_in_with_sms_transfer_with_step_up_then_the_device_is_trus
         payer = accounts.get_owned(s, customer_id=customer_id, account_id=current.id)
         received = accounts.get_owned(s, customer_id=payee.customer_id, account_id=payee_account.id)
         count = s.scalar(select(func.count()).where(Transfer.customer_id == customer_id))
+        transfer_id = s.scalar(select(Transfer.id).where(Transfer.customer_id == customer_id))
+        signed = s.scalars(select(TransactionSignature)).all()
     assert (payer.booked_minor, payer.available_minor) == (FUNDS_MINOR - AMOUNT_MINOR,) * 2
     assert received.booked_minor == AMOUNT_MINOR
     assert count == 1
+    # The bound device signed the confirmation (payee, amount, currency): kept with the transfer.
+    assert [(t.reference, t.device_id, t.elements["amount_minor"]) for t in signed] == [
+        (transfer_id, bound.id, str(AMOUNT_MINOR))
+    ]
 
     # 4. Sign in once more on this browser: its key signs the nonce, so no second factor is asked.
     sign_out(page)

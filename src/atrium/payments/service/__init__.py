@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from atrium.payments.rail import directory
 from atrium.payments.schemas import BankRead
-from atrium.payments.service.authority import authorize, payee_key, summary
+from atrium.payments.service.authority import authorize, payee_key, signing_payee, summary
 from atrium.payments.service.destinations import ResolvedDestination, check_source, resolve
 from atrium.payments.service.interbank import (
     RailRunReport,
@@ -72,6 +72,7 @@ __all__ = [
     "request_fingerprint",
     "resolve",
     "save_payee",
+    "signing_payee",
     "submit_pending",
     "summary",
     "transfer",

@@ -17,7 +17,40 @@ from atrium.identity import stepup
 from atrium.identity.devices import service as devices
 from atrium.identity.principal import Principal
 from atrium.kit.money import exponent
+from atrium.payments.schemas import (
+    Destination,
+    ExternalDestination,
+    OwnDestination,
+    PayeeDestination,
+    TransactionSignatureIn,
+)
 from atrium.payments.service.destinations import ResolvedDestination
+
+
+def signing_payee(to: Destination) -> str:
+    """The `payee` element a device signs for a transfer to `to`: the destination as the customer named
+    it."""
+    if isinstance(to, OwnDestination):
+        return f"own:{to.account_id}"
+    if isinstance(to, PayeeDestination):
+        return f"payee:{to.payee_id}"
+    number = "".join(to.account_number.split())
+    if isinstance(to, ExternalDestination):
+        return f"external:{to.bank_code}:{number}"
+    return f"atrium:{number}"
+
+
+def verify_signature(
+    session: Session, *, customer_id: str, to: Destination, amount_minor: int, currency: str,
+    signed: TransactionSignatureIn,
+) -> str:
+    """Check a device's signature over this transfer's elements (TamperedSignature 422 when any differs,
+    the device is not the customer's, the time is stale or the nonce used); returns the kept signature's
+    id."""
+    elements = {"payee": signing_payee(to), "amount_minor": str(amount_minor), "currency": currency,
+                "time": signed.time, "nonce": signed.nonce}
+    return devices.verify_transaction(session, customer_id=customer_id, device_id=signed.device_id,
+                                      elements=elements, signature=signed.signature).id
 
 
 def payee_key(destination: ResolvedDestination) -> str:

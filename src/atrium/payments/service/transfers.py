@@ -21,6 +21,7 @@ from atrium.accounts.schemas import DepositAccountRead
 from atrium.config import get_settings
 from atrium.events import outbox
 from atrium.events.catalogue import TransferCompleted, TransferInitiated
+from atrium.identity.devices import service as devices
 from atrium.identity.principal import Principal
 from atrium.kit import clock
 from atrium.kit.errors import IdempotencyConflict
@@ -35,8 +36,14 @@ from atrium.payments import domain
 from atrium.payments.domain import RuleBroken, ledger_key
 from atrium.payments.errors import InsufficientFunds, InvalidPaymentDetails, TransferNotFound
 from atrium.payments.models import Transfer
-from atrium.payments.schemas import Counterparty, Destination, TransferPage, TransferRead
-from atrium.payments.service.authority import authorize
+from atrium.payments.schemas import (
+    Counterparty,
+    Destination,
+    TransactionSignatureIn,
+    TransferPage,
+    TransferRead,
+)
+from atrium.payments.service.authority import authorize, verify_signature
 from atrium.payments.service.destinations import ResolvedDestination, check_source, resolve
 
 
@@ -91,14 +98,17 @@ def request_fingerprint(**request: Any) -> str:
 def transfer(
     session: Session, *, customer_id: str, idempotency_key: str, from_account_id: str, to: Destination,
     amount_minor: int, currency: str, memo: str = "", channel: str, principal: Principal | None = None,
-    step_up: str | None = None,
+    step_up: str | None = None, signature: TransactionSignatureIn | None = None,
 ) -> TransferRead:
     """Move money from the customer's account to `to`. Same key and request → the first transfer again;
     same key, other request → 409. See the package docstring for the routes and their invariants.
 
     `principal`: the signed-in customer asking (the API, the app). Their session's assurance is checked
     (`authority.authorize`: step-up for large transfers, cooling-off caps for a new device). None: the
-    bank's own scheduled execution of an order the customer authorised when creating it."""
+    bank's own scheduled execution of an order the customer authorised when creating it.
+
+    `signature`: a bound device's signature over payee, amount, currency, time and nonce; verified before
+    any money moves (a mismatch refuses the transfer) and kept with it, so the transfer is non-repudiable."""
     check_idempotency_key(idempotency_key)
     request_hash = request_fingerprint(
         from_account_id=from_account_id, to=to.model_dump(mode="json"), amount_minor=amount_minor,
@@ -113,11 +123,18 @@ def transfer(
     destination = resolve(session, customer_id=customer_id, to=to, source=source, currency=currency)
     cooling_off = authorize(session, principal, destination=destination, amount_minor=amount_minor,
                             currency=currency, step_up=step_up)
-    return execute(
+    signature_id = None
+    if signature is not None:
+        signature_id = verify_signature(session, customer_id=customer_id, to=to, amount_minor=amount_minor,
+                                        currency=currency, signed=signature)
+    result = execute(
         session, customer_id=customer_id, idempotency_key=idempotency_key, request_hash=request_hash,
         source=source, destination=destination, amount_minor=amount_minor, currency=currency, memo=memo,
         channel=channel, cooling_off=cooling_off,
     )
+    if signature_id is not None:
+        devices.attach(session, signature_id, result.id)
+    return result
 
 
 def check_idempotency_key(key: str) -> None:

@@ -12,6 +12,7 @@ from atrium.db.runtime import get_db
 from atrium.identity.errors import StepUpRequired
 from atrium.kit.errors import AtriumError, ValidationFailed
 from atrium.payments import service as payments
+from atrium.payments.schemas import TransactionSignatureIn
 from atrium.web.deps import CurrentCustomer, ReadOnlySession
 from atrium.web.mobile import csrf, messages, presenters
 from atrium.web.mobile.pages.transfer_form import (
@@ -29,6 +30,7 @@ from atrium.web.mobile.templating import redirect, render, translator
 
 router = APIRouter(route_class=PageRoute)
 CHANNEL = "mobile"
+SigField = Annotated[str, Form(max_length=200)]  # the device's signature fields (device.js signForm)
 
 
 def _draft(
@@ -130,6 +132,8 @@ def _confirmation(request: Request, draft: Draft, checked: Checked) -> Response:
         draft=draft,
         checked=checked,
         source_name=presenters.account_label(checked.source, t),
+        signing={"payee": payments.signing_payee(checked.destination), "amount_minor": checked.amount_minor,
+                 "currency": checked.source.currency},
     )
 
 
@@ -147,6 +151,10 @@ def transfer_edit(
 def transfer_confirm(
     request: Request, customer: CurrentCustomer, session: ReadOnlySession, draft: FormDraft,
     step_up: Annotated[str | None, Form(max_length=4000)] = None,
+    sig_device_id: SigField = "",
+    sig_time: SigField = "",
+    sig_nonce: SigField = "",
+    sig_signature: SigField = "",
 ) -> Response:
     t = translator(request)
     if not valid_key(draft.idempotency_key):
@@ -155,6 +163,10 @@ def transfer_confirm(
     checked, errors = check(session, draft, choices, t, against_balance=False)
     if checked is None:
         return _form(request, draft, choices, errors=errors, status_code=422)
+    signature = None
+    if sig_device_id and sig_time and sig_nonce and sig_signature:
+        signature = TransactionSignatureIn(device_id=sig_device_id, time=sig_time, nonce=sig_nonce,
+                                           signature=sig_signature)
     session.close()  # the read snapshot is done with; the payment runs in its own transaction below
     try:
         done = get_db().run(
@@ -170,6 +182,7 @@ def transfer_confirm(
                 channel=CHANNEL,
                 principal=customer,
                 step_up=step_up,
+                signature=signature,
             )
         )
     except StepUpRequired:
