@@ -85,7 +85,9 @@ def live_server(database) -> Iterator[str]:  # type: ignore[no-untyped-def]
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: a running sync Playwright keeps its event loop current in this thread, and
+# code under test that calls asyncio.run() (the benchmarks, the relay) must not meet it in a later module.
+@pytest.fixture(scope="module")
 def browser() -> Iterator:  # type: ignore[type-arg]
     _require_chromium()
     from playwright.sync_api import sync_playwright

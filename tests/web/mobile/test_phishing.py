@@ -115,8 +115,8 @@ def test_the_api_is_rate_limited_per_address(client, monkeypatch) -> None:  # ty
 
 @pytest.mark.browser
 def test_in_the_browser_the_verdict_is_announced_and_accessible(browser, live_server, db) -> None:  # type: ignore[no-untyped-def]
-    from tests.web.browser.test_accessibility import _axe
     from tests.web.browser_support import PHONE, SCREENSHOTS
+    from tests.web.browser_support import axe_violations as _axe
 
     with db.unit_of_work() as s:
         phishing.ensure_defaults(s)

@@ -162,7 +162,8 @@ def test_pages_need_a_customer_session(client, db):
 
 
 def _axe_and_targets(pg) -> tuple[list, list]:  # type: ignore[no-untyped-def, type-arg]
-    from tests.web.browser.test_accessibility import _axe, _small_targets
+    from tests.web.browser.test_accessibility import _small_targets
+    from tests.web.browser_support import axe_violations as _axe
 
     return _axe(pg), _small_targets(pg)
 
