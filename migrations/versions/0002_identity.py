@@ -329,6 +329,19 @@ def upgrade() -> None:
     with op.batch_alter_table('phishing_channel_changes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_phishing_channel_changes_channel_id'), ['channel_id'], unique=False)
 
+    op.create_table('security_changes',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('customer_id', sa.String(length=40), nullable=False),
+    sa.Column('action', sa.String(length=40), nullable=False),
+    sa.Column('detail', sa.String(length=200), nullable=False),
+    sa.Column('sid', sa.String(length=40), nullable=True),
+    sa.Column('occurred_at', atrium.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_security_changes_customer_id_customers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_security_changes'))
+    )
+    with op.batch_alter_table('security_changes', schema=None) as batch_op:
+        batch_op.create_index('ix_security_changes_customer', ['customer_id', 'id'], unique=False)
+
     op.create_table('step_up_grants',
     sa.Column('challenge_id', sa.String(length=40), nullable=False),
     sa.Column('customer_id', sa.String(length=40), nullable=False),
@@ -469,6 +482,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_step_up_grants_customer_id'))
 
     op.drop_table('step_up_grants')
+    with op.batch_alter_table('security_changes', schema=None) as batch_op:
+        batch_op.drop_index('ix_security_changes_customer')
+
+    op.drop_table('security_changes')
     with op.batch_alter_table('phishing_channel_changes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_phishing_channel_changes_channel_id'))
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from atrium.identity import sessions
+from atrium.identity import audit, sessions
 from atrium.identity.models import Customer, CustomerIdentity
 from atrium.identity.principal import Principal
 from atrium.kit.errors import Conflict, NotFound, ValidationFailed
@@ -142,4 +142,6 @@ def switch(session: Session, principal: Principal, identity_id: str) -> Identity
         raise IdentityNotFound("no such identity")
     row = _own(session, principal.id, identity_id)
     sessions.set_identity(session, principal.sid, row.id)
+    audit.record(session, principal.id, "identity.switched", f"{row.kind}: {row.org_name or '-'}",
+                 sid=principal.sid)
     return _read(row, row.id)

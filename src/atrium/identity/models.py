@@ -129,3 +129,20 @@ class StepUpGrant(Base):
     method: Mapped[str] = mapped_column(String(16))
     completed_at: Mapped[datetime] = mapped_column(default=lambda: clock.now())
     consumed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class SecurityChange(Base):
+    """A change to how a customer signs in or is protected — a passkey or authenticator added or removed,
+    the password changed, a device renamed or removed, sessions ended, the identity switched. Append-only:
+    the customer's security history and the record a support agent reads when something looks wrong."""
+
+    __tablename__ = "security_changes"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(String(200), default="")  # ids and names, never secrets or PII
+    sid: Mapped[str | None] = mapped_column(String(40), default=None)  # the session that made it, if known
+    occurred_at: Mapped[datetime] = mapped_column(default=lambda: clock.now())
+
+    __table_args__ = (Index("ix_security_changes_customer", "customer_id", "id"),)

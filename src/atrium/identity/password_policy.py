@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
-from atrium.identity import passwords, pii
+from atrium.identity import audit, passwords, pii
 from atrium.identity.models import Customer
 from atrium.identity.otp.errors import PasswordRejected, WrongCurrentPassword
 from atrium.identity.otp.models import PasswordHistory
@@ -152,3 +152,4 @@ def change_password(session: Session, customer_id: str, old: str, new: str) -> N
     if customer is None or not passwords.verify_password(customer.password_hash, old):
         raise WrongCurrentPassword("the current password is not right")
     set_password(session, customer_id, new)
+    audit.record(session, customer_id, "password.changed")

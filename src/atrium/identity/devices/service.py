@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from atrium.config import DeviceSettings, get_settings
+from atrium.identity import audit
 from atrium.identity.devices import signing
 from atrium.identity.devices.errors import DeviceNotFound, TamperedSignature
 from atrium.identity.devices.models import Device, TransactionSignature, UsedNonce
@@ -150,6 +151,7 @@ def _owned_live(session: Session, customer_id: str, device_id: str) -> Device:
 def rename(session: Session, *, customer_id: str, device_id: str, name: str) -> DeviceRead:
     device = _owned_live(session, customer_id, device_id)
     device.name = _clean_name(name, device.user_agent)
+    audit.record(session, customer_id, "device.renamed", f"{device.id}: {device.name}")
     session.flush()
     return _read(device)
 
@@ -159,6 +161,7 @@ def revoke(session: Session, *, customer_id: str, device_id: str) -> DeviceRead:
     customer's device or one already revoked. (Callers demand a step-up first: action "device.change".)"""
     device = _owned_live(session, customer_id, device_id)
     device.revoked_at = clock.now()
+    audit.record(session, customer_id, "device.removed", f"{device.id}: {device.name}")
     session.flush()
     return _read(device)
 

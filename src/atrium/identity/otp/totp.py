@@ -18,7 +18,7 @@ import segno
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from atrium.identity import pii
+from atrium.identity import audit, pii
 from atrium.identity.otp.errors import InvalidCode, TotpAlreadyEnrolled, TotpNotEnrolled, TotpNotEnrolling
 from atrium.identity.otp.models import TotpCredential
 from atrium.kit import clock
@@ -83,6 +83,7 @@ def confirm_enrolment(session: Session, customer_id: str, code: str) -> None:
     row.status = "active"
     row.last_step = step
     row.confirmed_at = clock.now()
+    audit.record(session, customer_id, "totp.enrolled")
     session.flush()
 
 
@@ -129,6 +130,7 @@ def remove(session: Session, customer_id: str) -> None:
     result = session.execute(delete(TotpCredential).where(TotpCredential.customer_id == customer_id))
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise TotpNotEnrolled("no authenticator app is set up")
+    audit.record(session, customer_id, "totp.removed")
 
 
 def qr_svg(uri: str) -> str:

@@ -48,6 +48,7 @@ from webauthn.helpers.structs import (
 )
 
 from atrium.config import get_settings
+from atrium.identity import audit
 from atrium.identity.models import Customer
 from atrium.identity.passkeys.errors import (
     InvalidPasskey,
@@ -233,6 +234,7 @@ def register(
     )
     session.add(row)
     session.flush()
+    audit.record(session, customer_id, "passkey.added", f"{row.name} ({credential_id[:12]})")
     log.info("passkey.registered", customer_id=customer_id, credential=credential_id[:12])
     return _read(row)
 
@@ -350,7 +352,7 @@ def remove(session: Session, *, customer_id: str, credential_id: str) -> None:
     if row is None or row.customer_id != customer_id:
         raise PasskeyNotFound("no such passkey")
     session.delete(row)
-    session.flush()
+    audit.record(session, customer_id, "passkey.removed", f"{row.name} ({credential_id[:12]})")
     log.info("passkey.removed", customer_id=customer_id, credential=credential_id[:12])
 
 

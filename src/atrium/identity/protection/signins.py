@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from atrium.identity import sessions
+from atrium.identity import audit, sessions
 from atrium.identity.protection import geo, useragent
 from atrium.identity.protection.errors import SessionNotFound
 from atrium.identity.protection.schemas import RevokeAllResult, SessionInfo, SessionList
@@ -43,6 +43,7 @@ def sign_out(session: Session, customer_id: str, sid: str) -> None:
     """End one of the customer's own sessions (the current one too: that is signing out here)."""
     if not sessions.revoke(session, customer_id, sid):
         raise SessionNotFound("no such session")
+    audit.record(session, customer_id, "session.ended", sid)
     log.info("session_revoked", customer_id=customer_id)
 
 
@@ -52,5 +53,6 @@ def sign_out_everywhere(
     """End every session of the customer; `keep_current` spares the one this request is made with."""
     spare = current_sid if keep_current else None
     count = sessions.revoke_all(session, customer_id, except_sid=spare)
+    audit.record(session, customer_id, "sessions.ended", f"{count} sessions", sid=current_sid)
     log.info("sessions_revoked", customer_id=customer_id, count=count, kept_current=spare is not None)
     return RevokeAllResult(revoked=count, current_revoked=current_sid is not None and spare is None)

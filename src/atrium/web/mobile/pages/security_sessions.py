@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import Response
 
 from atrium.db.runtime import get_db
+from atrium.identity import audit
 from atrium.identity.protection import history, signins
 from atrium.identity.protection.schemas import DeviceRead
 from atrium.web.deps import CurrentCustomer, ReadOnlySession, end_cookie_session
@@ -112,6 +113,7 @@ def history_page(
     t = translator(request)
     page = history.list_history(session, customer.id, cursor=cursor, limit=HISTORY_PAGE)
     rows = [(e, device_label(t, e.device), method_label(t, e.method)) for e in page.items]
+    changes = audit.recent(session, customer.id) if cursor is None else []
     return render(
         request,
         "pages/security/history.html",
@@ -121,4 +123,5 @@ def history_page(
         rows=rows,
         next_url=f"{HISTORY}?cursor={page.next_cursor}" if page.next_cursor else None,
         first_page=cursor is None,
+        changes=changes,
     )
