@@ -90,12 +90,16 @@ def demo_seed(
 def _print_logins(console, logins) -> None:  # type: ignore[no-untyped-def]
     from rich.table import Table
 
-    table = Table(title="Demo logins — http://127.0.0.1:8000")
+    from atrium.config import get_settings
+
+    url = get_settings().public_url
+    table = Table(title=f"Demo logins — {url}")
     for col in ("username", "password", "who"):
         table.add_column(col)
     for row in logins:
         table.add_row(*row)
     console.print(table)
+    console.print(f"A new browser is asked for an SMS code: the demo's texts are at {url}/dev/sms")
 
 
 @ledger_app.command("check")
