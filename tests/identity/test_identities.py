@@ -134,9 +134,8 @@ def client(db):  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
 
     from atrium.app import create_app
-    from tests.identity.test_registration import with_profile_routes
 
-    with TestClient(with_profile_routes(create_app(start_background=False))) as c:
+    with TestClient(create_app(start_background=False)) as c:
         yield c
 
 

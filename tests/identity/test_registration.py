@@ -237,22 +237,13 @@ def test_details_never_print_the_password():
 # --- the API ------------------------------------------------------------------------------------------------
 
 
-def with_profile_routes(app):  # type: ignore[no-untyped-def]
-    """Mount /api/v1/auth/{registration,profile,identities} unless the API router already does."""
-    from atrium.identity.profile.endpoints import router
-
-    if not any(getattr(r, "path", "") == "/api/v1/auth/registration" for r in app.routes):
-        app.include_router(router, prefix="/api/v1")
-    return app
-
-
 @pytest.fixture()
 def client(db):  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
 
     from atrium.app import create_app
 
-    with TestClient(with_profile_routes(create_app(start_background=False))) as c:
+    with TestClient(create_app(start_background=False)) as c:
         yield c
 
 

@@ -19,7 +19,6 @@ from atrium.identity import service as identity
 from atrium.identity import sessions
 from atrium.identity.oidc import models as _oidc_models  # noqa: F401 - the tables, for the test schema
 from atrium.identity.oidc import service as oidc
-from atrium.web import life, oauth2
 from atrium.web.deps import SESSION_COOKIE
 
 BASE = "http://testserver"
@@ -29,14 +28,8 @@ PASSWORD = "correct horse battery"
 
 
 def oidc_app() -> FastAPI:
-    """The whole app; the provider's and Life's routes are added when `create_app` does not mount them yet."""
-    app = create_app(start_background=False)
-    paths = {getattr(r, "path", None) for r in app.routes}
-    if "/oauth2/token" not in paths:
-        oauth2.install(app)
-    if "/life" not in paths:
-        life.install(app)
-    return app
+    """The whole app (create_app mounts the provider and Atrium Life)."""
+    return create_app(start_background=False)
 
 
 @dataclass

@@ -39,21 +39,10 @@ PHONE_OF_MEI = "+8613812345678"
 
 
 def app_with_security():  # type: ignore[no-untyped-def]
-    """The real app. The OTP API router and the security/dev pages are part of it once the lead wires them
-    in (web/api/router.py, web/mobile/pages/__init__.py); until then they are added here, the same way."""
+    """The real app (it mounts the OTP API, the security pages and the development outbox)."""
     from atrium.app import create_app
-    from atrium.identity.otp.endpoints import router as otp_api
-    from atrium.web.mobile.pages import dev_outbox, security_password, security_totp
 
-    app = create_app(start_background=False)
-    paths = {getattr(r, "path", "") for r in app.routes}
-    if "/api/v1/auth/totp" not in paths:
-        app.include_router(otp_api, prefix="/api/v1")
-    for module, path in ((security_totp, "/security/totp"), (security_password, "/security/password"),
-                         (dev_outbox, "/dev/sms")):
-        if path not in paths:
-            app.include_router(module.router, include_in_schema=False)
-    return app
+    return create_app(start_background=False)
 
 
 def make_customer(db, *, username: str = "mei", phone: str | None = PHONE_OF_MEI, locale: str = "zh") -> str:  # type: ignore[no-untyped-def]

@@ -21,9 +21,9 @@ def _shot(pg, name: str) -> None:  # type: ignore[no-untyped-def]
     pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def test_one_sign_in_opens_life_and_sign_out_everywhere_ends_both(life_page, db):
+def test_one_sign_in_opens_life_and_sign_out_everywhere_ends_both(page, db):
     seeded = seed_customer(db)
-    pg = life_page
+    pg = page
     sign_in(pg, seeded.username, seeded.password)
     _shot(pg, "01-bank-home")
 
@@ -54,9 +54,9 @@ def test_one_sign_in_opens_life_and_sign_out_everywhere_ends_both(life_page, db)
     assert pg.get_by_role("heading", level=1).inner_text() == "你好，王美"
 
 
-def test_life_sign_out_and_english(life_page, db):
+def test_life_sign_out_and_english(page, db):
     seeded = seed_customer(db, username="emma", display_name="Emma Wang", locale="en")
-    pg = life_page
+    pg = page
     sign_in(pg, seeded.username, seeded.password)
     pg.goto("/life")
     pg.wait_for_url("**/life")
@@ -72,11 +72,11 @@ def test_life_sign_out_and_english(life_page, db):
         assert sessions.list_sessions(s, seeded.customer_id) == []
 
 
-def test_partner_consent_page(life_page, life_server, db):
+def test_partner_consent_page(page, live_server, db):
     seeded = seed_customer(db, username="chen", display_name="陈静")
-    pg = life_page
+    pg = page
     with db.unit_of_work() as s:
-        oidc.ensure_default_clients(s, life_server)
+        oidc.ensure_default_clients(s, live_server)
     sign_in(pg, seeded.username, seeded.password)
     pg.goto(
         "/oauth2/authorize?response_type=code&client_id=partner-demo"

@@ -10,7 +10,7 @@ from atrium.identity import identities, kyc, sessions
 from atrium.web.deps import SESSION_COOKIE
 from tests.identity.test_registration import ID_NUMBER
 from tests.web.mobile.factories import page_token, seed_customer
-from tests.web.mobile.test_register import serve_with_pages, with_pages
+from tests.web.mobile.test_register import serve_with_pages
 
 
 @pytest.fixture()
@@ -19,7 +19,7 @@ def client(db):  # type: ignore[no-untyped-def]
 
     from atrium.app import create_app
 
-    with TestClient(with_pages(create_app(start_background=False))) as c:
+    with TestClient(create_app(start_background=False)) as c:
         yield c
 
 

@@ -26,23 +26,13 @@ DETAILS = {
 }
 
 
-def with_pages(app):  # type: ignore[no-untyped-def]
-    """Mount the registration and profile pages unless the mobile router already does."""
-    from atrium.web.mobile.pages import profile, register
-
-    if not any(getattr(r, "path", "") == "/register" for r in app.routes):
-        app.include_router(register.router, include_in_schema=False)
-        app.include_router(profile.router, include_in_schema=False)
-    return app
-
-
 @pytest.fixture()
 def client(db):  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
 
     from atrium.app import create_app
 
-    with TestClient(with_pages(create_app(start_background=False))) as c:
+    with TestClient(create_app(start_background=False)) as c:
         yield c
 
 
@@ -201,7 +191,7 @@ def serve_with_pages() -> Iterator[str]:
     _require_chromium()
     _require_vendor()
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(with_pages(create_app(start_background=False)), host="127.0.0.1",
+    server = uvicorn.Server(uvicorn.Config(create_app(start_background=False), host="127.0.0.1",
                                           port=port, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, name="uvicorn-register-tests", daemon=True)
     thread.start()
