@@ -6,18 +6,17 @@ import re
 
 import pytest
 
-from atrium.antiphishing import models as _models  # noqa: F401 - its tables, for the test schema
 from atrium.antiphishing import service as phishing
 from atrium.notify import service as notify
-from tests.antiphishing.wiring import client_for
 from tests.web.mobile.factories import csrf_from
 
 
 @pytest.fixture()
-def client(db, monkeypatch):  # type: ignore[no-untyped-def]
+def client(client, db):  # type: ignore[no-untyped-def]
+    """The shared test client, with the bank's registered channels in place."""
     with db.unit_of_work() as s:
         phishing.ensure_defaults(s)
-    yield from client_for(monkeypatch)
+    return client
 
 
 def _check(client, text: str, *, lang: str = "zh"):  # type: ignore[no-untyped-def]

@@ -13,7 +13,6 @@ from atrium.antiphishing import models as _models  # noqa: F401 - its tables, fo
 from atrium.antiphishing import service as phishing
 from atrium.antiphishing.models import ChannelChange, RegisteredChannel
 from atrium.staff.permissions import ROLES
-from tests.antiphishing.wiring import client_for
 from tests.web.staff.factories import csrf_from, make_staff, sign_in
 
 PAGE = "/staff/phishing"
@@ -21,10 +20,11 @@ ALLOWED = {"administrator", "operator"}
 
 
 @pytest.fixture()
-def client(db, monkeypatch):  # type: ignore[no-untyped-def]
+def client(client, db):  # type: ignore[no-untyped-def]
+    """The shared test client, with the bank's registered channels in place."""
     with db.unit_of_work() as s:
         phishing.ensure_defaults(s)
-    yield from client_for(monkeypatch)
+    return client
 
 
 def _token(client) -> str:  # type: ignore[no-untyped-def]
