@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from atrium.identity import identities, kyc, sessions
 from atrium.web.deps import SESSION_COOKIE
 from tests.identity.test_registration import ID_NUMBER
 from tests.web.mobile.factories import page_token, seed_customer
-from tests.web.mobile.test_register import serve_with_pages
 
 
 @pytest.fixture()
@@ -148,10 +145,9 @@ def test_the_profile_speaks_english(signed_in):
     assert "My details" in html and "ID card number" in html and "Company operator · Finance" in html
 
 
-@pytest.fixture(scope="module")
-def profile_server(database) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    with serve_with_pages() as url:
-        yield url
+@pytest.fixture()
+def profile_server(live_server: str) -> str:
+    return live_server
 
 
 @pytest.mark.browser

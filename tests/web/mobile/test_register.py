@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import re
 import tempfile
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
@@ -180,36 +176,9 @@ def test_the_pages_speak_english(client, db):
 # --- in Chromium ------------------------------------------------------------------------------------------
 
 
-@contextmanager
-def serve_with_pages() -> Iterator[str]:
-    """The app with the registration and profile pages, served like `live_server` (which predates them)."""
-    import uvicorn
-
-    from atrium.app import create_app
-    from tests.web.browser_support import _free_port, _require_chromium, _require_vendor
-
-    _require_chromium()
-    _require_vendor()
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(start_background=False), host="127.0.0.1",
-                                          port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, name="uvicorn-register-tests", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def register_server(database) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    with serve_with_pages() as url:
-        yield url
+@pytest.fixture()
+def register_server(live_server: str) -> str:
+    return live_server
 
 
 @pytest.mark.browser
