@@ -33,7 +33,7 @@ from atrium.web.deps import (
     CurrentPrincipal,
     ReadOnlySession,
     WriteSession,
-    attempt_sign_in,
+    attempt_credential,
     client_info,
     read,
     set_session_cookie,
@@ -99,7 +99,7 @@ def sign_in(body: LoginRequest, request: Request, response: Response) -> Session
             lambda s: login.staff_with_password(s, username=username, password=body.password, client=client)
         )
         return _answer(outcome, response)
-    checked = attempt_sign_in(
+    checked = attempt_credential(
         lambda: read(lambda s: login.check_password(s, username=username, password=body.password)),
         lambda: get_db().run(
             lambda s: login.record_failure(s, username=username, method="pwd", client=client)
@@ -129,7 +129,7 @@ def second_factor(body: SecondFactorRequest, request: Request, response: Respons
                 lambda s: login.record_failure(s, customer_id=subject, method=body.method, client=client)
             )
 
-    outcome = attempt_sign_in(
+    outcome = attempt_credential(
         lambda: get_db().run(
             lambda s: login.complete_second_factor(
                 s, ticket=body.ticket, method=body.method, code=body.code, client=client
@@ -152,7 +152,7 @@ def send_sms_login_code(body: PhoneRequest, request: Request) -> CodeSent:
 def sms_login(body: SmsLoginRequest, request: Request, response: Response) -> SessionRead:
     throttle_sign_in(request, body.phone)
     client = _client(request, body.device)
-    outcome = attempt_sign_in(
+    outcome = attempt_credential(
         lambda: get_db().run(
             lambda s: login.with_sms_code(s, phone=body.phone, code=body.code, client=client)
         ),
@@ -202,7 +202,7 @@ def step_up_passkey_options(body: StepUpRequest, principal: CurrentCustomer, req
 def step_up(body: StepUpCompletion, principal: CurrentCustomer, request: Request) -> StepUpDone:
     """Complete a challenge; then repeat the action with the challenge in the `Atrium-Step-Up` header."""
     rp_id, origin = relying_party(request) if body.method == "passkey" else ("", "")
-    done = attempt_sign_in(
+    done = attempt_credential(
         lambda: get_db().run(
             lambda s: stepup.complete(
                 s,

@@ -87,6 +87,13 @@ def throttle_sign_in(request: Request, username: str = "") -> None:
     get_db().run(lambda s: ratelimit.check_login(s, ip=ip, username=username))
 
 
+def throttle_address(request: Request, kind: str, *, limit: int, window_s: int = 300) -> None:
+    """Count one `kind` of request against its network address (RateLimited 429 past `limit` in
+    `window_s`), in a transaction of its own: it counts even when the request then fails and rolls back."""
+    ip = request.client.host if request.client else "unknown"
+    get_db().run(lambda s: ratelimit.hit(s, f"{kind}:ip:{ip}", limit=limit, window_s=window_s))
+
+
 def throttle_codes(request: Request) -> None:
     """Count a request to text a code against its address (the per-phone limits are the OTP service's)."""
     ip = request.client.host if request.client else "unknown"
@@ -99,7 +106,7 @@ def read(work: Callable[[ReadSession], T]) -> T:
         return work(session)
 
 
-def attempt_sign_in(attempt: Callable[[], T], on_failure: Callable[[], None] | None = None) -> T:
+def attempt_credential(attempt: Callable[[], T], on_failure: Callable[[], None] | None = None) -> T:
     """Run a step that checks a credential. When it is refused, the step's transaction has rolled back,
     so what must stay is written in transactions of its own: the wrong try at an SMS code (a code dies
     after five) and, through `on_failure`, the failed sign-in (lockout, login history)."""

@@ -23,18 +23,23 @@ from atrium.identity.passkeys.schemas import (
     PasskeyLoginOptionsRequest,
     PasskeyRead,
 )
-from atrium.identity.protection import ratelimit
 from atrium.identity.schemas import SessionRead
-from atrium.web.deps import CurrentCustomer, ReadOnlySession, WriteSession, client_info, set_session_cookie
+from atrium.web.deps import (
+    CurrentCustomer,
+    ReadOnlySession,
+    WriteSession,
+    client_info,
+    set_session_cookie,
+    throttle_address,
+    throttle_sign_in,
+)
 
 router = APIRouter(prefix="/auth", tags=["passkeys"])
 
 StepUpToken = Annotated[str | None, Header(alias=stepup.HEADER, max_length=4000)]
 CredentialId = Annotated[str, Path(min_length=1, max_length=1400, pattern=r"^[A-Za-z0-9_-]+$")]
-# Per network address, over five minutes: public ceremonies started, and passkey sign-ins.
+# Public ceremonies started per network address over five minutes (sign-ins count as every sign-in does).
 IP_OPTIONS_LIMIT = 60
-IP_LOGIN_LIMIT = 30
-WINDOW_S = 300
 
 
 def relying_party(request: Request) -> tuple[str, str]:
@@ -55,11 +60,6 @@ def relying_party(request: Request) -> tuple[str, str]:
     return rp_id, origin
 
 
-def _throttle(request: Request, kind: str, limit: int) -> None:
-    """Count this request against its address, in a transaction of its own (it counts even when the
-    sign-in then fails and rolls back)."""
-    ip = request.client.host if request.client else "unknown"
-    get_db().run(lambda s: ratelimit.hit(s, f"{kind}:ip:{ip}", limit=limit, window_s=WINDOW_S))
 
 
 @router.post("/passkeys/registration-options")
@@ -108,7 +108,7 @@ def remove(
 def login_options(request: Request, body: PasskeyLoginOptionsRequest | None = None) -> dict:  # type: ignore[type-arg]
     """Public: options for navigator.credentials.get() with any of the customer's discoverable passkeys."""
     rp_id, _ = relying_party(request)
-    _throttle(request, "passkey-options", IP_OPTIONS_LIMIT)
+    throttle_address(request, "passkey-options", limit=IP_OPTIONS_LIMIT)
     return get_db().run(lambda s: service.authentication_options(s, rp_id=rp_id))
 
 
@@ -116,7 +116,7 @@ def login_options(request: Request, body: PasskeyLoginOptionsRequest | None = No
 def login(body: PasskeyLogin, request: Request, response: Response) -> SessionRead:
     """Public: sign in with a passkey assertion. A user-verified passkey is two factors: level 2."""
     rp_id, origin = relying_party(request)
-    _throttle(request, "login", IP_LOGIN_LIMIT)
+    throttle_sign_in(request)
     base = client_info(request)
     client = Client(ip=base.ip, user_agent=base.user_agent, client=body.client)
     try:

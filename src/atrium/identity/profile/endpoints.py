@@ -13,7 +13,6 @@ from atrium.config import get_settings
 from atrium.db.runtime import get_db
 from atrium.identity import identities, kyc, registration, sessions
 from atrium.identity.otp import service as otp
-from atrium.identity.otp.errors import InvalidCode
 from atrium.identity.principal import Principal
 from atrium.identity.profile.schemas import (
     CustomerProfile,
@@ -27,39 +26,27 @@ from atrium.identity.profile.schemas import (
     RevealRead,
     RevealRequest,
 )
-from atrium.identity.protection import ratelimit
-from atrium.web.deps import CurrentCustomer, ReadOnlySession, client_info, set_session_cookie
+from atrium.web.deps import (
+    CurrentCustomer,
+    ReadOnlySession,
+    attempt_credential,
+    client_info,
+    set_session_cookie,
+    throttle_address,
+)
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 # Per network address over five minutes: codes sent (shared with the sign-in codes) and codes tried.
 IP_CODE_LIMIT = 10
 IP_VERIFY_LIMIT = 30
-WINDOW_S = 300
-
-
-def throttle(ip: str, kind: str, limit: int) -> None:
-    """Count a request against its address in a transaction of its own (it must count even when the
-    request then fails and rolls back)."""
-    get_db().run(lambda s: ratelimit.hit(s, f"{kind}:ip:{ip or 'unknown'}", limit=limit, window_s=WINDOW_S))
-
-
-def verify_code(phone: str, code: str) -> str:
-    """`registration.verify_phone`, counting a wrong try even though its transaction rolls back."""
-    try:
-        return get_db().run(lambda s: registration.verify_phone(s, phone=phone, code=code))
-    except InvalidCode as exc:
-        if exc.code_id:
-            code_id = exc.code_id
-            get_db().run(lambda s: otp.record_failure(s, code_id))
-        raise
 
 
 @router.post("/registration/start", response_model=RegistrationCodeSent, status_code=202)
 def start_registration(body: RegistrationStart, request: Request) -> RegistrationCodeSent:
     """Send a registration code to the phone. The answer is the same for a number that is registered
     already (its owner gets a text saying someone tried to register with it)."""
-    throttle(client_info(request).ip, "code", IP_CODE_LIMIT)
+    throttle_address(request, "code", limit=IP_CODE_LIMIT)
     get_db().run(lambda s: registration.start(s, phone=body.phone, locale=body.locale))
     return RegistrationCodeSent(
         expires_in=int(otp.TTL.total_seconds()), resend_after=int(otp.RESEND_AFTER.total_seconds())
@@ -69,8 +56,10 @@ def start_registration(body: RegistrationStart, request: Request) -> Registratio
 @router.post("/registration/verify", response_model=RegistrationTicket)
 def verify_registration_phone(body: RegistrationVerify, request: Request) -> RegistrationTicket:
     """Check the code; the ticket proves the phone to POST /auth/registration for 15 minutes."""
-    throttle(client_info(request).ip, "register-verify", IP_VERIFY_LIMIT)
-    ticket = verify_code(body.phone, body.code)
+    throttle_address(request, "register-verify", limit=IP_VERIFY_LIMIT)
+    # A wrong try is counted against the code even though this transaction rolls back.
+    ticket = attempt_credential(
+        lambda: get_db().run(lambda s: registration.verify_phone(s, phone=body.phone, code=body.code)))
     return RegistrationTicket(ticket=ticket, expires_in=int(registration.TICKET_TTL.total_seconds()))
 
 

@@ -21,7 +21,7 @@ from atrium.identity.otp.errors import InvalidCode, TooManyCodes
 from atrium.identity.protection.errors import AccountLocked, RateLimited
 from atrium.identity.tickets import TicketInvalid
 from atrium.web.deps import (
-    attempt_sign_in,
+    attempt_credential,
     client_info,
     end_cookie_session,
     read,
@@ -128,7 +128,7 @@ def login_submit(
     name = username.strip()
     try:
         throttle_sign_in(request, name)
-        checked = attempt_sign_in(
+        checked = attempt_credential(
             lambda: read(lambda s: login.check_password(s, username=name, password=password)),
             lambda: get_db().run(
                 lambda s: login.record_failure(s, username=name, method="pwd", client=client)
@@ -224,7 +224,7 @@ def login_verify(
     subject = login.ticket_subject(ticket)
     try:
         throttle_sign_in(request)
-        outcome = attempt_sign_in(
+        outcome = attempt_credential(
             lambda: get_db().run(
                 lambda s: login.complete_second_factor(
                     s, ticket=ticket, method=method, code=code, client=client
@@ -299,7 +299,7 @@ def sms_submit(
     client = _client(request, device_id, device_public_key, device_signature, device_nonce)
     try:
         throttle_sign_in(request, e164)
-        outcome = attempt_sign_in(
+        outcome = attempt_credential(
             lambda: get_db().run(
                 lambda s: login.with_sms_code(s, phone=e164, code=code.strip(), client=client)
             ),

@@ -19,18 +19,18 @@ from atrium.accounts import service as accounts
 from atrium.db.runtime import get_db
 from atrium.identity import kyc, password_policy, registration, sessions
 from atrium.identity.errors import PhoneTaken, UsernameTaken
-from atrium.identity.otp import service as otp
 from atrium.identity.otp.errors import InvalidCode
 from atrium.identity.principal import Principal
-from atrium.identity.protection import ratelimit
 from atrium.identity.tickets import TicketInvalid
 from atrium.kit.errors import RateLimited
 from atrium.web.deps import (
     CurrentCustomer,
     ReadOnlySession,
+    attempt_credential,
     client_info,
     session_principal,
     set_session_cookie,
+    throttle_address,
 )
 from atrium.web.mobile import csrf
 from atrium.web.mobile.routing import PageRoute
@@ -38,7 +38,7 @@ from atrium.web.mobile.templating import redirect, render, translator
 
 router = APIRouter(route_class=PageRoute)
 Text = Annotated[str, Form(max_length=300)]
-CODE_LIMIT, VERIFY_LIMIT, WINDOW_S = 10, 30, 300  # per address and five minutes, as the API's
+CODE_LIMIT, VERIFY_LIMIT = 10, 30  # per address and five minutes, as the API's
 STEPS = ("phone", "code", "details")
 DETAIL_FIELDS = ("legal_name", "id_number", "email", "address", "username", "display_name", "password")
 
@@ -52,11 +52,6 @@ def _step(request: Request, step: str, *, status_code: int = 200, **context: Any
         request, f"pages/register/{step}.html", status_code=status_code, title=t("register.title"),
         step=step, step_no=STEPS.index(step) + 1, steps=len(STEPS), **context,
     )
-
-
-def _throttle(request: Request, kind: str, limit: int) -> None:
-    ip = client_info(request).ip or "unknown"
-    get_db().run(lambda s: ratelimit.hit(s, f"{kind}:ip:{ip}", limit=limit, window_s=WINDOW_S))
 
 
 def _wait_text(request: Request, exc: RateLimited) -> str:
@@ -88,7 +83,7 @@ def send_code(request: Request, phone: Text = "", resend: Text = "") -> Response
         return _step(request, "phone", status_code=422, phone=phone,
                      errors={"phone": t("register.error.phone.format")})
     try:
-        _throttle(request, "code", CODE_LIMIT)
+        throttle_address(request, "code", limit=CODE_LIMIT)
         get_db().run(lambda s: registration.start(s, phone=number, locale=t.locale))
     except RateLimited as exc:  # too many codes for the number, or from this address
         if resend:
@@ -109,12 +104,10 @@ def check_code(request: Request, phone: Text = "", code: Text = "") -> Response:
     if not (len(code) == 6 and code.isascii() and code.isdigit()):
         return _code_step(request, number, status_code=422, errors={"code": t("register.error.code_format")})
     try:
-        _throttle(request, "register-verify", VERIFY_LIMIT)
-        ticket = get_db().run(lambda s: registration.verify_phone(s, phone=number, code=code))
-    except InvalidCode as exc:
-        if exc.code_id:
-            code_id = exc.code_id
-            get_db().run(lambda s: otp.record_failure(s, code_id))
+        throttle_address(request, "register-verify", limit=VERIFY_LIMIT)
+        ticket = attempt_credential(
+            lambda: get_db().run(lambda s: registration.verify_phone(s, phone=number, code=code)))
+    except InvalidCode:
         return _code_step(request, number, status_code=401, errors={"code": t("register.error.code")})
     except RateLimited as exc:
         return _code_step(request, number, status_code=429, notice=_wait_text(request, exc))

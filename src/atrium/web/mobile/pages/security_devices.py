@@ -22,13 +22,12 @@ from atrium.identity import sessions, stepup
 from atrium.identity.devices import service as devices
 from atrium.identity.devices.schemas import DeviceRead, DeviceRename
 from atrium.identity.errors import StepUpRequired, StepUpUnavailable
-from atrium.identity.otp import service as otp
 from atrium.identity.otp.errors import InvalidCode
 from atrium.identity.protection import ratelimit
 from atrium.identity.service import Principal
 from atrium.identity.tickets import TicketInvalid
 from atrium.kit.errors import AtriumError, Conflict, RateLimited, ValidationFailed
-from atrium.web.deps import CurrentCustomer, ReadOnlySession
+from atrium.web.deps import CurrentCustomer, ReadOnlySession, attempt_credential
 from atrium.web.mobile import csrf
 from atrium.web.mobile.i18n import Translator
 from atrium.web.mobile.routing import PageRoute
@@ -137,7 +136,9 @@ def remove_device(
     try:
         if step_up:
             _limit_confirmations(customer.id)
-        get_db().run(lambda s: _remove(s, customer, device_id, (step_up, method, code), t))
+        attempt_credential(
+            lambda: get_db().run(lambda s: _remove(s, customer, device_id, (step_up, method, code), t))
+        )
     except StepUpRequired as exc:
         extra: dict[str, Any] = exc.extra
         if step_up:  # the code did not complete this challenge: keep it, and say so
@@ -148,10 +149,7 @@ def remove_device(
         return _page(request, customer, panel=panel)
     except StepUpUnavailable:
         return _page(request, customer, status_code=403, error=t("stepup.unavailable"))
-    except InvalidCode as exc:
-        if exc.code_id:
-            code_id = exc.code_id
-            get_db().run(lambda s: otp.record_failure(s, code_id))
+    except InvalidCode:
         panel.error = t("stepup.error.code")
         return _page(request, customer, status_code=401, panel=panel)
     except TicketInvalid:

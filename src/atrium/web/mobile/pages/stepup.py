@@ -13,7 +13,7 @@ from atrium.identity import stepup
 from atrium.identity.otp.errors import InvalidCode, TooManyCodes
 from atrium.identity.tickets import TicketInvalid
 from atrium.kit.errors import Conflict, ValidationFailed
-from atrium.web.deps import CurrentCustomer, attempt_sign_in
+from atrium.web.deps import CurrentCustomer, attempt_credential
 from atrium.web.mobile import csrf, stepup_view
 from atrium.web.mobile.routing import PageRoute
 from atrium.web.mobile.templating import request_locale
@@ -102,7 +102,7 @@ async def verify(
             status_code=422,
         )
     try:
-        attempt_sign_in(
+        attempt_credential(
             lambda: get_db().run(lambda s: stepup.complete(s, customer, challenge, method=method, code=code))
         )
     except (InvalidCode, ValidationFailed):
