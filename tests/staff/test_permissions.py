@@ -19,6 +19,11 @@ EXPECTED = {
         "merchants.view",
         "merchants.manage",
         "phishing.manage",
+        "customers.unmask",
+        "catalog.view",
+        "catalog.propose",
+        "catalog.approve",
+        "messages.manage",
     },
     "operator": {
         "dashboard.view",
@@ -30,11 +35,26 @@ EXPECTED = {
         "merchants.view",
         "merchants.manage",
         "phishing.manage",
+        # Issue 4: operators run the service catalogue (maker-checker between two of them) and the messages.
+        "catalog.view",
+        "catalog.propose",
+        "catalog.approve",
+        "messages.manage",
     },
     # Issue 3: a locked-out customer calls their account manager, who may lift the lock (with a reason).
-    "account_manager": {"dashboard.view", "customers.view", "customers.unlock", "limits.view"},
-    "risk_analyst": {"dashboard.view", "ledger.check", "customers.view", "limits.view", "merchants.view"},
-    "compliance_officer": {"dashboard.view", "ledger.check", "audit.view", "limits.view", "merchants.view"},
+    # Issue 4: account managers and analysts may reveal a masked field (with a reason; audited); account
+    # managers see the catalogue their customers see; compliance reviews what was published and by whom.
+    "account_manager": {
+        "dashboard.view", "customers.view", "customers.unlock", "customers.unmask", "limits.view",
+        "catalog.view",
+    },
+    "risk_analyst": {
+        "dashboard.view", "ledger.check", "customers.view", "customers.unmask", "limits.view",
+        "merchants.view",
+    },
+    "compliance_officer": {
+        "dashboard.view", "ledger.check", "audit.view", "limits.view", "merchants.view", "catalog.view",
+    },
 }
 
 

@@ -26,6 +26,11 @@ Action = Literal[
     "merchants.manage",  # create and suspend merchants, issue their QR codes and keys (the merchants API)
     "customers.unlock",  # lift a sign-in lock (with a reason; audited)
     "phishing.manage",  # the bank's registered numbers, short codes and domains (the phishing check)
+    "customers.unmask",  # reveal one masked field of a customer (a reason is required; audited)
+    "catalog.view",  # the service catalogue: services, tab layouts, pending changes and their history
+    "catalog.propose",  # propose a new service or a change to one (maker)
+    "catalog.approve",  # approve or reject another operator's proposal (checker; never one's own)
+    "messages.manage",  # message templates and service notices sent to customers' inboxes
 ]
 ACTIONS: tuple[str, ...] = get_args(Action)
 
@@ -42,16 +47,30 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "merchants.view",
             "merchants.manage",
             "phishing.manage",
+            "catalog.view",
+            "catalog.propose",
+            "catalog.approve",
+            "messages.manage",
         }
     ),
     # Account managers serve their customers (a locked-out customer calls them); checking the bank's
     # books is not their job.
-    "account_manager": frozenset({"dashboard.view", "customers.view", "customers.unlock", "limits.view"}),
+    "account_manager": frozenset(
+        {
+            "dashboard.view",
+            "customers.view",
+            "customers.unlock",
+            "customers.unmask",
+            "limits.view",
+            "catalog.view",
+        }
+    ),
     "risk_analyst": frozenset(
         {
             "dashboard.view",
             "ledger.check",
             "customers.view",
+            "customers.unmask",
             "limits.view",
             "merchants.view",
         }
@@ -64,6 +83,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "audit.view",
             "limits.view",
             "merchants.view",
+            "catalog.view",
         }
     ),
 }

@@ -131,6 +131,25 @@ def _build_env() -> Environment:
 env = _build_env()
 
 
+class NavTab(dict[str, str]):
+    """One bottom tab: key, href, icon (macros.html's icon names) and label (already translated)."""
+
+
+def default_tabs(locale: str) -> list[NavTab]:
+    """The tabs a page shows when the shell has not chosen them (signed-out pages, errors)."""
+    t = Translator(locale)
+    return [
+        NavTab(key=key, href=href, icon=ico, label=t(f"nav.{key}"))
+        for key, href, ico in (
+            ("home", "/", "home"),
+            ("transfer", "/transfer", "transfer"),
+            ("scan", "/pay/qr", "scan"),
+            ("limits", "/limits", "shield"),
+            ("me", "/settings", "user"),
+        )
+    ]
+
+
 def render_text(request: Request, template: str, **context: Any) -> str:
     locale = request_locale(request)
     context.setdefault("csrf_token", csrf.token_for(request))
@@ -150,6 +169,10 @@ def render_text(request: Request, template: str, **context: Any) -> str:
         # Development: texts go to the outbox page (/dev/sms) instead of phones; pages that ask for a code
         # point there.
         "dev_outbox": get_settings().env != "production" and get_settings().notify.sms_sender == "outbox",
+        # The person's display mode ("standard" | "elder"), set on request.state by the mode dependency.
+        "ui_mode": getattr(request.state, "ui_mode", "standard"),
+        # The bottom tabs, set on request.state by the app shell (from the catalogue) for signed-in pages.
+        "nav_tabs": getattr(request.state, "nav_tabs", None) or default_tabs(locale),
     }
     base.update(context)
     return env.get_template(template).render(base)
