@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 os.environ.setdefault("ATRIUM_ENV", "test")
@@ -25,6 +26,22 @@ from atrium.identity import passwords  # noqa: E402
 from atrium.schema import install_extras, metadata  # noqa: E402
 
 passwords.use_fast_hasher()
+
+# No per-example deadline: CI shares two cores with a browser and a second worker, and a first example that
+# waits for the CPU is not a bug (a test that is about speed belongs in bench/, not here).
+hypothesis_settings.register_profile("atrium", deadline=None)
+hypothesis_settings.load_profile("atrium")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """CI runs the suite twice (SQLite, then PostgreSQL); with ATRIUM_TEST_SKIP_DATABASE_INDEPENDENT=1 the
+    second run skips what cannot depend on the database under test. A developer's single run keeps them."""
+    if os.environ.get("ATRIUM_TEST_SKIP_DATABASE_INDEPENDENT") != "1":
+        return
+    skip = pytest.mark.skip(reason="database-independent: ran in CI's SQLite run")
+    for item in items:
+        if item.get_closest_marker("database_independent"):
+            item.add_marker(skip)
 
 
 def _database_url(tmp_root: Path) -> str:

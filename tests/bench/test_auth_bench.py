@@ -65,6 +65,7 @@ def _check_rows(doc: dict, backend: str) -> None:  # type: ignore[type-arg]
     assert 0 < meta["two_step_customers_used"][0] <= meta["two_step_customers_per_level"]
 
 
+@pytest.mark.database_independent
 def test_auth_bench_smoke_on_sqlite(tmp_path: Path) -> None:
     doc = _smoke(tmp_path, concurrency=(2,), seconds=1.0, warmup=0.6)
     _check_rows(doc, "sqlite")

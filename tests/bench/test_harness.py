@@ -61,14 +61,16 @@ def test_pgbench_log_lines_give_latencies_and_skip_failures(tmp_path: Path) -> N
     assert baselines.read_pgbench_log([log]) == [1.5, 2.5]
 
 
+@pytest.mark.database_independent
 def test_raw_sqlite_baseline_moves_money_without_losing_any(tmp_path: Path) -> None:
     result = baselines.sqlite_raw_run(tmp_path / "raw.db", n_accounts=20, workload="hotspot", clients=3,
                                       seconds=0.2, warmup=0.05, funds=1_000_000, run_id="t")
     assert result.completed > 0 and result.errors == 0  # the run itself checks the total
 
 
+@pytest.mark.database_independent
 def test_ledger_bench_smoke_on_sqlite(tmp_path: Path) -> None:
-    cfg = LedgerBenchConfig.quick(databases=("sqlite",), clients=(1, 3), seconds=0.3, warmup=0.1, accounts=15,
+    cfg = LedgerBenchConfig.quick(databases=("sqlite",), clients=(1, 3), seconds=0.6, warmup=0.1, accounts=15,
                                   var_dir=tmp_path)
     with Reporter(quiet=True) as reporter:
         doc = run_ledger(cfg, reporter)
@@ -108,6 +110,7 @@ def test_ledger_bench_smoke_on_postgresql(tmp_path: Path, monkeypatch: pytest.Mo
     assert doc["databases"]["postgresql"]["ledger_check_ok"], doc["databases"]["postgresql"]["ledger_check"]
 
 
+@pytest.mark.database_independent
 @pytest.mark.parametrize("generator", ["raw", "httpx"])
 def test_api_bench_smoke_against_the_real_server(tmp_path: Path, generator: str) -> None:
     cfg = ApiBenchConfig.quick(connections=4, seconds=1.0, warmup=0.3, customers=8, generator=generator,
