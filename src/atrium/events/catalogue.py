@@ -190,3 +190,21 @@ class PaymentLimitChanged(Event):
 
     def aggregate_id(self) -> str | None:
         return self.customer_id
+
+
+# --- identity: security changes ----------------------------------------------------------------------
+
+
+@event_type
+class SecurityChangeRecorded(Event):
+    """A change to how a customer signs in or is protected was recorded (atrium.identity.audit): a passkey
+    added, the password changed, a device removed, …. `action` is the audit action; the change's detail
+    (device names) stays in the database: the payload carries ids only."""
+
+    type: ClassVar[str] = "SecurityChangeRecorded"
+    customer_id: str
+    action: str
+    change_id: str
+
+    def aggregate_id(self) -> str | None:
+        return self.customer_id

@@ -1,5 +1,8 @@
 """The customer's security history: every change to how they sign in or are protected is recorded in the
-transaction that makes it (so a change and its record commit together), and listed newest first."""
+transaction that makes it (so a change and its record commit together), and listed newest first.
+
+Each record also leaves a `SecurityChangeRecorded` integration event in the same transaction (ids and the
+action only, never the detail), from which the inbox sends the customer a security alert."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from typing import Literal, get_args
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from atrium.events import outbox
+from atrium.events.catalogue import SecurityChangeRecorded
 from atrium.identity.models import SecurityChange
 from atrium.kit.ids import new_id
 
@@ -31,8 +36,12 @@ def record(
 ) -> None:
     if action not in ACTIONS:
         raise ValueError(f"unknown security action {action!r}")
+    change_id = new_id("sec")
     session.add(
-        SecurityChange(id=new_id("sec"), customer_id=customer_id, action=action, detail=detail[:200], sid=sid)
+        SecurityChange(id=change_id, customer_id=customer_id, action=action, detail=detail[:200], sid=sid)
+    )
+    outbox.record(
+        session, SecurityChangeRecorded(customer_id=customer_id, action=action, change_id=change_id)
     )
     session.flush()
 

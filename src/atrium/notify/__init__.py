@@ -1,4 +1,4 @@
-"""Notifications to customers: text messages (SMS) through a pluggable sender.
+"""Notifications to customers: text messages (SMS) and push notifications, each through a pluggable sender.
 
 Invariants:
 - Every message the bank sends carries a verifiable reference code ("K7Q2-9M4X", from an alphabet without
@@ -12,5 +12,11 @@ Invariants:
   "http" posts JSON to an SMS gateway. A gateway failure is `SmsDeliveryFailed` (502) and the caller's
   transaction rolls back, so no message is recorded as sent that was not handed over.
 
-This domain sits below identity: it knows phones and texts, not customers' records.
+- Push (`notify.push`): a browser's Web Push subscription (endpoint and keys) is stored per customer
+  (`subscribe_push`; the same endpoint is one subscription, moved to whoever subscribed it last). The
+  sender is chosen by settings (`push.sender`): "outbox" records only, "webpush" sends with VAPID, "off"
+  sends nothing. A subscription the push service reports gone (404/410) is revoked, never tried again.
+  The endpoint is a capability URL: never logged or shown.
+
+This domain sits below identity: it knows phones, browsers and texts, not customers' records.
 """

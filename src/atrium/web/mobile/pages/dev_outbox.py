@@ -1,6 +1,7 @@
 """/dev/sms: the development outbox — the latest text messages with masked recipients and their full
-text, so a demo (or a tester) can read the codes the bank "sent". Never served in production: `mounted()`
-says whether the app should include this router, and the route itself answers 404 there as well."""
+text, so a demo (or a tester) can read the codes the bank "sent", and the latest push notifications (the
+outbox push sender's, or what Web Push handed to browsers). Never served in production: `mounted()` says
+whether the app should include this router, and the route itself answers 404 there as well."""
 
 from __future__ import annotations
 
@@ -41,5 +42,6 @@ def outbox_page(
             messages = notify.outbox(s, phone=phone or None, limit=limit)
         except InvalidPhone:
             messages, error = [], True
+        pushes = [] if phone else notify.push_outbox(s, limit=limit)
     return render(request, "pages/dev/outbox.html", title=translator(request)("dev.outbox.title"),
-                  messages=messages, phone=phone or "", phone_error=error)
+                  messages=messages, phone=phone or "", phone_error=error, pushes=pushes)
