@@ -63,3 +63,23 @@ def test_clean_reason() -> None:
 def test_clean_reason_refuses_long_or_control_text(reason: str) -> None:
     with pytest.raises(InvalidReason):
         clean_reason(reason)
+
+
+@pytest.mark.parametrize(
+    ("ip", "masked"),
+    [
+        ("203.0.113.45", "203.0.*.*"),
+        ("10.1.2.3", "10.1.*.*"),
+        ("2001:db8::1", "2001:db8:*"),
+        ("2408:8207:18a0:1::5", "2408:8207:*"),
+        ("::ffff:198.51.100.7", "198.51.*.*"),  # an IPv4 client seen through an IPv6 socket
+        (" 203.0.113.45 ", "203.0.*.*"),
+        ("", ""),
+        ("unknown", "***"),
+        ("203.0.113.450", "***"),
+    ],
+)
+def test_mask_ip(ip: str, masked: str) -> None:
+    from atrium.staff.domain import mask_ip
+
+    assert mask_ip(ip) == masked

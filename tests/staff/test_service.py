@@ -10,7 +10,7 @@ from atrium.kit.errors import ValidationFailed
 from atrium.staff import service
 from atrium.staff.domain import DEFAULT_REASON
 from atrium.staff.errors import CustomerNotFound, InvalidReason
-from tests.staff.factories import customer, staff
+from tests.staff.factories import customer, give_kyc, staff
 
 
 def test_view_customer_records_the_access_and_masks_the_data(db) -> None:  # type: ignore[no-untyped-def]
@@ -23,9 +23,10 @@ def test_view_customer_records_the_access_and_masks_the_data(db) -> None:  # typ
     assert view.customer.masked_name == "李*"
     assert view.customer.masked_username == "li***"
     assert "李四" not in view.model_dump_json() and "li.si" not in view.model_dump_json()
-    assert [a.product for a in view.accounts] == ["current"]
-    assert view.accounts[0].masked_number.startswith("6222 ****")
-    assert view.transfers == []
+    assert view.section.name == "overview"
+    assert [a.product for a in view.section.accounts] == ["current"]
+    assert view.section.accounts[0].masked_number.startswith("6222 ****")
+    assert view.section.transfers == []
     with db.read_session() as s:
         page = service.list_access(s)
     [record] = page.items
@@ -37,6 +38,7 @@ def test_view_customer_records_the_access_and_masks_the_data(db) -> None:  # typ
         li.id,
         "fraud investigation",
     )
+    assert (record.screen, record.detail, record.reason_category) == ("customer.360", "section=overview", "")
 
 
 def test_the_default_reason_and_an_unknown_customer(db) -> None:  # type: ignore[no-untyped-def]
@@ -83,7 +85,7 @@ def test_search_masks_records_a_count_not_the_words_and_pages(db) -> None:  # ty
     with db.read_session() as s:
         records = service.list_access(s, action="customer.search").items
     assert [r.detail for r in records] == ["shown=1", "shown=2 page>1", "shown=4"]
-    assert all(r.customer_id is None for r in records)
+    assert all(r.customer_id is None and r.screen == "customer.search" for r in records)
     assert not any("wang" in (r.detail + r.reason).lower() for r in records)
 
 
@@ -129,6 +131,15 @@ def test_record_access_refuses_unknown_actions_and_long_details(db) -> None:  # 
             service.record_access(
                 s, staff_id=op.id, staff_role="operator", action="customer.view", detail="x" * 201
             )
+        with pytest.raises(ValidationFailed):
+            service.record_access(
+                s, staff_id=op.id, staff_role="operator", action="customer.view", screen="x"
+            )
+        with pytest.raises(ValidationFailed):
+            service.record_access(
+                s, staff_id=op.id, staff_role="operator", action="customer.unmask",
+                reason_category="curiosity",
+            )
 
 
 @pytest.mark.postgres
@@ -137,11 +148,25 @@ def test_audit_records_are_append_only_in_postgresql(db) -> None:  # type: ignor
         pytest.skip("the append-only trigger is PostgreSQL's")
     op = staff(db)
     li = customer(db, "li.si", "李四")
+    give_kyc(db, li.id)
     with db.unit_of_work() as s:
         service.view_customer(s, staff_id=op.id, staff_role="operator", customer_id=li.id)
+        service.reveal_field(
+            s, staff_id=op.id, staff_role="risk_analyst", customer_id=li.id, field="phone",
+            category="fraud_investigation", reason="case 2024-117 card fraud",
+        )
     for statement in (
         "UPDATE staff_access_audit SET reason = 'nothing to see'",
+        "UPDATE staff_access_audit SET detail = 'field=address' WHERE action = 'customer.unmask'",
+        "UPDATE staff_access_audit SET reason_category = '', screen = ''",
+        "DELETE FROM staff_access_audit WHERE action = 'customer.unmask'",
         "DELETE FROM staff_access_audit",
     ):
         with pytest.raises(DBAPIError, match="append-only"), db.unit_of_work() as s:
             s.execute(text(statement))
+    with db.read_session() as s:
+        kept = service.list_access(s).items
+    assert [(r.action, r.detail) for r in kept] == [
+        ("customer.unmask", "field=phone"),
+        ("customer.view", "section=overview"),
+    ]

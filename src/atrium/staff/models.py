@@ -14,6 +14,8 @@ class AuditRecord(Base):
 
     `customer_id` has no foreign key on purpose: the record of who looked at a customer must outlive the
     customer's own rows (erasure, closure). `staff_role` is the role held at the time of the access.
+    `screen` is where the data was shown (`domain.SCREENS`); `reason_category` is the purpose chosen from
+    `domain.REVEAL_CATEGORIES` when one is required (reveals), else empty.
     """
 
     __tablename__ = "staff_access_audit"
@@ -23,11 +25,15 @@ class AuditRecord(Base):
     staff_role: Mapped[str] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(40))  # customer.view | customer.search | ...
     customer_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    screen: Mapped[str] = mapped_column(String(40), default="")
+    reason_category: Mapped[str] = mapped_column(String(32), default="")
     reason: Mapped[str] = mapped_column(String(200))
-    detail: Mapped[str] = mapped_column(String(200), default="")  # never PII: counts, screen names
+    detail: Mapped[str] = mapped_column(String(200), default="")  # never PII: ids, counts, field names
     occurred_at: Mapped[datetime] = mapped_column(default=lambda: clock.now())
 
     __table_args__ = (
         Index("ix_staff_access_audit_customer", "customer_id", "id"),
         Index("ix_staff_access_audit_staff", "staff_id", "id"),
+        # The reveal limit counts one staff member's recent reveals.
+        Index("ix_staff_access_audit_staff_action_at", "staff_id", "action", "occurred_at"),
     )

@@ -62,7 +62,7 @@ def test_search_shows_masked_customers_and_is_audited(as_operator, operator, db,
         None,
         "shown=2",
     )
-    assert record.reason == "customer service view"
+    assert record.reason == "customer service view" and record.screen == "customer.search"
 
 
 def test_search_by_name_and_the_reason_travels_to_the_customer_links(as_operator, db, people) -> None:  # type: ignore[no-untyped-def]

@@ -54,7 +54,7 @@ def test_the_lock_page_shows_the_lock_and_is_audited(as_operator, db, locked):
     assert f'action="/staff/customers/{locked}/unlock"' in html
     assert 'name="reason"' in html and "required" in html
     views = _audit(db, locked, "customer.view")
-    assert len(views) == 1 and views[0].detail == "screen=lock"
+    assert len(views) == 1 and views[0].screen == "customer.lock"
 
 
 def test_unlock_with_a_reason_is_recorded(as_operator, operator, db, locked):

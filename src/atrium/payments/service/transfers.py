@@ -279,6 +279,15 @@ def get_transfer(session: Session, *, customer_id: str, transfer_id: str) -> Tra
     return to_read(t)
 
 
+def get_transfer_for_bank(session: Session, transfer_id: str) -> TransferRead:
+    """Any transfer by id, for domains acting for the bank (the staff console, which audits the read);
+    never for customer-facing lookups, which go through `get_transfer` and its owner check."""
+    t = session.get(Transfer, transfer_id)
+    if t is None:
+        raise TransferNotFound("no such transfer", transfer_id=transfer_id)
+    return to_read(t)
+
+
 def existing_ids(session: Session, transfer_ids: Sequence[str]) -> set[str]:
     """Which of these transfer ids were committed (for reconciliation and the benchmarks)."""
     found: set[str] = set()

@@ -1,8 +1,8 @@
-"""Customers: search by username or name, and one customer's page (profile, accounts, recent transfers).
+"""Customers: search by username or name (masked results). One customer's page is `customer_360`.
 
-Both show customer data, so both run in a write unit of work: `atrium.staff.service` records the access
-(who, what, which customer, why) in the same transaction as the read. The reason comes from the `reason`
-query parameter (the search form carries it to the customer links), else the default reason.
+A search shows customer data, so it runs in a write unit of work: `atrium.staff.service` records the
+access (who, what, why, how many were shown) in the same transaction as the read. The reason comes from
+the `reason` query parameter (the search form carries it on to the customer links), else the default.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from atrium.staff import service as staff
@@ -62,25 +62,4 @@ def customer_search(
         page=page,
         next_url=next_url,
         link_query=link_query,
-    )
-
-
-@router.get("/staff/customers/{customer_id}")
-def customer_page(
-    request: Request,
-    customer_id: Annotated[str, Path(max_length=40)],
-    user: Annotated[ConsoleUser, permit("customers.view")],
-    session: WriteSession,
-    reason: Annotated[str, Query(max_length=_REASON_CAP)] = "",
-) -> Response:
-    t = translator(request)
-    view = staff.view_customer(
-        session, staff_id=user.id, staff_role=user.role, customer_id=customer_id, reason=reason or None
-    )
-    return render(
-        request,
-        "staff/customer.html",
-        title=t("customer.title", name=view.customer.masked_name),
-        nav="customers",
-        view=view,
     )

@@ -1,7 +1,7 @@
 """A customer's sign-in lock, and unlocking it with a stated reason.
 
 GET shows the lock (state, since, until, failed sign-ins, recent temporary locks); it shows customer data,
-so it is recorded in the staff access audit (`customer.view`, detail "screen=lock"). POST lifts the lock:
+so it is recorded in the staff access audit (`customer.view`, screen "customer.lock"). POST lifts the lock:
 `identity.protection.lockout.unlock` and the audit record `customer.unlock` (with the reason and the lock
 that was lifted) commit in one transaction, or neither does. A reason is required; a customer who is no
 longer locked (someone else unlocked them, or the temporary lock ran out) is shown as such, not unlocked
@@ -46,7 +46,7 @@ def _page(
         raise CustomerNotFound("no such customer")
     access = staff.record_access(
         session, staff_id=user.id, staff_role=user.role, action="customer.view", customer_id=customer.id,
-        detail="screen=lock",
+        screen="customer.lock",
     )
     lock = lockout.status(session, customer.id)
     t = translator(request)
@@ -93,7 +93,7 @@ def unlock(
         before = lockout.unlock(s, customer_id, user.id, reason)
         staff.record_access(
             s, staff_id=user.id, staff_role=user.role, action="customer.unlock", customer_id=customer_id,
-            reason=reason, detail=f"lock={before.state}",
+            screen="customer.lock", reason=reason, detail=f"lock={before.state}",
         )
 
     try:
