@@ -24,6 +24,9 @@ class Customer(Base):
     display_name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(200))
     locale: Mapped[str] = mapped_column(String(8), default="zh")
+    # The app's display mode the customer chose ("standard" | "elder", atrium.identity.profile.preferences);
+    # None until they choose, when the browser's own choice (a cookie) applies.
+    ui_mode: Mapped[str | None] = mapped_column(String(16), default=None)
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | closed
     created_at: Mapped[datetime] = mapped_column(default=lambda: clock.now())
     # KYC, sealed (atrium.identity.pii); the phone's blind index finds a customer by phone.

@@ -3,10 +3,17 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from atrium.identity import passwords, pii, sessions
+from atrium.identity import identities, passwords, pii, sessions
+from atrium.identity.devices import service as devices
+from atrium.identity.devices.schemas import DeviceRead
 from atrium.identity.errors import InvalidCredentials, PhoneTaken, UsernameTaken
 from atrium.identity.models import Customer, CustomerIdentity, StaffUser
 from atrium.identity.principal import Principal
+from atrium.identity.profile import domain as preferences
+from atrium.identity.profile.models import PreferenceChange
+from atrium.identity.protection import history, lockout
+from atrium.identity.protection.schemas import LockStatusRead, LoginHistoryPage
+from atrium.kit.errors import NotFound, ValidationFailed
 from atrium.kit.ids import new_id
 
 __all__ = ["Principal"]
@@ -140,3 +147,90 @@ def search_customers(
     if before_id:
         stmt = stmt.where(Customer.id < before_id)
     return list(session.scalars(stmt.order_by(Customer.id.desc()).limit(limit)))
+
+
+# --- reads for the staff console (atrium.staff masks what it shows and audits every read) -------------------
+
+KYC_FIELDS: tuple[str, ...] = ("legal_name", "id_number", "phone", "email", "address")
+
+
+def masked_kyc(session: Session, customer_id: str) -> dict[str, str | None]:
+    """The customer's KYC fields, each masked by its own rule (`pii.mask_*`); None: not on file."""
+    from atrium.identity import kyc  # here, not at the top: kyc imports this module
+
+    shown = kyc.profile(session, customer_id)
+    return {name: getattr(shown, name) for name in KYC_FIELDS}
+
+
+def reveal_kyc(session: Session, customer_id: str, field: str) -> str:
+    """One KYC field in clear (`kyc.KycNotOnFile`, a NotFound, if the customer has none). The caller is
+    accountable for showing it: the staff domain calls this only after recording the reveal and its reason."""
+    from atrium.identity import kyc  # here, not at the top: kyc imports this module
+
+    return kyc.reveal(session, customer_id, field)
+
+
+def list_identities(session: Session, customer_id: str) -> list[identities.IdentityRead]:
+    """The customer's identities: the person, then companies they operate for and merchants they run."""
+    return identities.list_identities(session, customer_id)
+
+
+def lock_status(session: Session, customer_id: str) -> LockStatusRead:
+    """The customer's sign-in lock as it stands now."""
+    return lockout.status(session, customer_id)
+
+
+def login_history(session: Session, customer_id: str, *, limit: int = 10) -> LoginHistoryPage:
+    """The customer's latest sign-in attempts, newest first."""
+    return history.list_history(session, customer_id, limit=limit)
+
+
+def list_devices(session: Session, customer_id: str) -> list[DeviceRead]:
+    """The customer's bound devices, removed ones included (staff see the history), last seen first."""
+    return devices.list_devices(session, customer_id, include_revoked=True)
+
+
+def describe_user_agent(user_agent: str) -> str:
+    """A short name for a browser ("Chrome · Android"): what staff see instead of a device's own name."""
+    return devices.describe_user_agent(user_agent)
+
+
+def find_staff_by_username(session: Session, username: str) -> StaffUser | None:
+    return session.scalar(select(StaffUser).where(StaffUser.username == username))
+
+
+# --- app preferences (atrium.identity.profile.domain) ----------------------------------------------------
+
+
+def ui_mode_of(session: Session, customer_id: str) -> str | None:
+    """The display mode the customer chose ("standard" | "elder"), or None while they never chose one."""
+    return session.scalar(select(Customer.ui_mode).where(Customer.id == customer_id))
+
+
+def set_ui_mode(
+    session: Session, customer_id: str, mode: str, *, channel: str = "mobile", sid: str | None = None
+) -> bool:
+    """Store the customer's display mode and record the change with the session that made it (choosing
+    the stored mode again changes and records nothing). True when it changed."""
+    if not preferences.is_ui_mode(mode):
+        raise ValidationFailed(f"unknown display mode {mode!r}", allowed=list(preferences.UI_MODES))
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound("no such customer")
+    if customer.ui_mode == mode:
+        return False
+    session.add(PreferenceChange(
+        id=new_id("prf"), customer_id=customer_id, name="ui_mode", old_value=customer.ui_mode,
+        new_value=mode, channel=channel[:16], sid=sid,
+    ))
+    customer.ui_mode = mode
+    session.flush()
+    return True
+
+
+def preference_changes(session: Session, customer_id: str, *, limit: int = 20) -> list[PreferenceChange]:
+    """The customer's preference changes, newest first."""
+    return list(session.scalars(
+        select(PreferenceChange).where(PreferenceChange.customer_id == customer_id)
+        .order_by(PreferenceChange.id.desc()).limit(limit)
+    ))

@@ -7,6 +7,7 @@ import re
 from atrium.accounts import service as accounts
 from atrium.limits import service as limits
 from tests.web.mobile.factories import csrf_from, page_token, qr_code
+from tests.web.mobile.shell_support import sync_catalogue
 
 
 def _balance(db, customer) -> int:  # type: ignore[no-untyped-def]
@@ -28,7 +29,8 @@ def _confirm_data(html: str) -> dict[str, str]:
     return fields | {"from_account_id": checked.group(1) if checked else ""}
 
 
-def test_the_scan_page_offers_camera_paste_and_upload(signed_in):
+def test_the_scan_page_offers_camera_paste_and_upload(signed_in, db):
+    sync_catalogue(db)  # the bottom tabs come from the service catalogue
     r = signed_in.get("/pay/qr")
     assert r.status_code == 200
     assert 'id="qr-video"' in r.text and "data-qr-start" in r.text
@@ -106,3 +108,52 @@ def test_qr_posts_need_csrf(signed_in, db):
     data = _confirm_data(review.text) | {"csrf_token": "nope"}
     assert signed_in.post("/pay/qr/confirm", data=data).status_code == 403
     assert csrf_from(review.text)
+
+
+# --- elder mode: the payment is read back and pays only with the person's tick ---------------------------
+
+_READBACK = re.compile(r'name="readback" value="([0-9a-f]+)"')
+
+
+def _elder(client) -> None:  # type: ignore[no-untyped-def]
+    token = page_token(client, "/settings")
+    r = client.post("/display-mode", data={"ui_mode": "elder", "next": "/settings", "csrf_token": token})
+    assert 'class="mode-elder"' in r.text
+
+
+def test_elder_fixed_amount_code_pays_only_with_the_tick(signed_in, customer, db):
+    _elder(signed_in)
+    review = _review(signed_in, qr_code(db))
+    assert "您要向商户“街角咖啡”付款 ¥42.50，大写：人民币肆拾贰元伍角。" in review.text
+    assert "确认无误，付款" in review.text
+    data = _confirm_data(review.text)
+    refused = signed_in.post("/pay/qr/confirm", data=data, follow_redirects=False)
+    assert refused.status_code == 422 and "请先核对收款人和金额" in refused.text
+    assert _balance(db, customer) == 1_250_000
+    forged = signed_in.post("/pay/qr/confirm", data=data | {"readback": "0" * 40}, follow_redirects=False)
+    assert forged.status_code == 422 and "金额或收款人有变化" in forged.text
+    assert _balance(db, customer) == 1_250_000
+    tick = _READBACK.search(review.text).group(1)
+    done = signed_in.post("/pay/qr/confirm", data=data | {"readback": tick}, follow_redirects=False)
+    assert done.status_code == 303
+    assert _balance(db, customer) == 1_250_000 - 4_250
+
+
+def test_elder_open_amount_is_read_back_once_typed(signed_in, customer, db):
+    _elder(signed_in)
+    review = _review(signed_in, qr_code(db, amount_minor=None, reference="stall"))
+    assert 'name="readback"' not in review.text and "下一步：核对" in review.text
+    data = _confirm_data(review.text)
+    step = signed_in.post("/pay/qr/confirm", data=data | {"amount": "18.8"}, follow_redirects=False)
+    assert step.status_code == 200  # a step, not a refusal: nothing paid yet
+    assert "人民币壹拾捌元捌角" in step.text and "请先核对" not in step.text
+    assert _balance(db, customer) == 1_250_000
+    tick = _READBACK.search(step.text).group(1)
+    # The amount changed after the read-back: the tick no longer fits it.
+    changed = signed_in.post("/pay/qr/confirm", data=data | {"amount": "88", "readback": tick})
+    assert changed.status_code == 422 and "人民币捌拾捌元整" in changed.text
+    assert _balance(db, customer) == 1_250_000
+    done = signed_in.post("/pay/qr/confirm", data=data | {"amount": "18.8", "readback": tick},
+                          follow_redirects=False)
+    assert done.status_code == 303
+    assert _balance(db, customer) == 1_250_000 - 1_880

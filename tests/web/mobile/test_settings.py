@@ -26,3 +26,14 @@ def test_switching_to_english_from_settings(signed_in):
 
 def test_unknown_page_paths_are_404(signed_in):
     assert signed_in.get("/no-such-page").status_code == 404
+
+
+def test_settings_offers_the_display_mode_and_a_person_to_call(signed_in):
+    html = signed_in.get("/settings").text
+    assert '<form class="mode-choice" method="post" action="/display-mode">' in html
+    assert '<div class="mode-options" role="group" aria-labelledby="mode-head">' in html
+    assert 'value="standard"\n                aria-pressed="true"' in html
+    assert 'value="elder"\n                aria-pressed="false"' in html
+    assert "标准版" in html and "长辈版" in html
+    assert '<a class="row" href="tel:4008001234">' in html and "联系人工客服" in html
+    assert "版本" in html  # standard mode keeps the version line; elder mode leaves it out

@@ -9,7 +9,7 @@ from atrium.accounts.domain import luhn_check_digit
 from atrium.limits import service as limits
 from atrium.payments import service as payments
 from atrium.payments.schemas import PayeeCreate
-from tests.web.mobile.factories import csrf_from, seed_customer
+from tests.web.mobile.factories import complete_step_up, csrf_from, page_token, seed_customer
 
 # A well-formed account number (its check digit matches) that no account has.
 UNKNOWN_NUMBER = "622288000000000000" + luhn_check_digit("622288000000000000")
@@ -263,3 +263,96 @@ def test_someone_elses_transfer_result_is_404(client, signed_in, customer, db):
     login(signed_in, other)
     r = signed_in.get(location)
     assert r.status_code == 404 and "找不到该笔转账" in r.text
+
+
+# --- elder mode: the second confirmation that reads the payee and amount back ---------------------------
+
+_READBACK = re.compile(r'name="readback" value="([0-9a-f]+)"')
+
+
+def _elder(client) -> None:  # type: ignore[no-untyped-def]
+    token = page_token(client, "/settings")
+    r = client.post("/display-mode", data={"ui_mode": "elder", "next": "/settings", "csrf_token": token})
+    assert 'class="mode-elder"' in r.text
+
+
+def _to_payee(db, customer):  # type: ignore[no-untyped-def]
+    other = seed_customer(db, username="li", display_name="李雷", savings=False)
+    with db.unit_of_work() as s:
+        payee = payments.save_payee(
+            s,
+            customer_id=customer.customer_id,
+            data=PayeeCreate(
+                type="atrium", account_number=other.accounts[0].number, account_name="李雷", nickname="房东"
+            ),
+        )
+    return other, payee
+
+
+def test_elder_confirmation_reads_payee_and_amount_back_in_words(signed_in, customer, db):
+    _, payee = _to_payee(db, customer)
+    _elder(signed_in)
+    data = _form(signed_in) | {"from_account_id": customer.accounts[0].id, "to": f"payee:{payee.id}",
+                               "amount": "1050.50"}
+    review = signed_in.post("/transfer/review", data=data)
+    assert review.status_code == 200
+    assert "您要向“房东”转账 ¥1,050.50，大写：人民币壹仟零伍拾元伍角。" in review.text
+    assert "我已核对，收款人和金额都正确" in review.text
+    assert _READBACK.search(review.text)
+    assert 'type="checkbox" name="readback"' in review.text and "required" in review.text
+
+
+def test_elder_confirm_without_the_tick_sends_nothing_and_says_why(signed_in, customer, db):
+    other, payee = _to_payee(db, customer)
+    _elder(signed_in)
+    data = _form(signed_in) | {"from_account_id": customer.accounts[0].id, "to": f"payee:{payee.id}",
+                               "amount": "100"}
+    refused = signed_in.post("/transfer/confirm", data=data, follow_redirects=False)
+    assert refused.status_code == 422
+    assert "请先核对收款人和金额，勾选“我已核对”后再确认。" in refused.text
+    assert "人民币壹佰元整" in refused.text  # the read-back is shown again, to be ticked
+    assert _balance(db, other.customer_id, other.accounts[0].id) == 1_250_000
+    with db.read_session() as s:
+        assert payments.list_transfers(s, customer_id=customer.customer_id).items == []
+
+
+def test_elder_confirm_with_a_tick_for_other_details_sends_nothing(signed_in, customer, db):
+    other, payee = _to_payee(db, customer)
+    _elder(signed_in)
+    data = _form(signed_in) | {"from_account_id": customer.accounts[0].id, "to": f"payee:{payee.id}",
+                               "amount": "100"}
+    tick = _READBACK.search(signed_in.post("/transfer/review", data=data).text).group(1)
+    changed = signed_in.post("/transfer/confirm", data=data | {"amount": "1000", "readback": tick},
+                             follow_redirects=False)
+    assert changed.status_code == 422
+    assert "金额或收款人有变化，请重新核对后再勾选。" in changed.text and "人民币壹仟元整" in changed.text
+    assert _balance(db, other.customer_id, other.accounts[0].id) == 1_250_000
+    done = signed_in.post("/transfer/confirm", data=data | {"readback": tick}, follow_redirects=False)
+    assert done.status_code == 303
+    assert _balance(db, other.customer_id, other.accounts[0].id) == 1_250_000 + 10_000
+    assert "钱已经转过去了" in signed_in.get(done.headers["location"]).text
+
+
+def test_standard_mode_needs_no_tick(signed_in, customer, db):
+    other, payee = _to_payee(db, customer)
+    data = _form(signed_in) | {"from_account_id": customer.accounts[0].id, "to": f"payee:{payee.id}",
+                               "amount": "100"}
+    review = signed_in.post("/transfer/review", data=data)
+    assert 'name="readback"' not in review.text and "大写" not in review.text
+    assert signed_in.post("/transfer/confirm", data=data, follow_redirects=False).status_code == 303
+    assert _balance(db, other.customer_id, other.accounts[0].id) == 1_250_000 + 10_000
+
+
+def test_elder_tick_survives_the_step_up_of_a_large_transfer(signed_in, customer, db):
+    other = seed_customer(db, username="li", display_name="李雷", savings=False)
+    _elder(signed_in)
+    data = _form(signed_in) | {"from_account_id": customer.accounts[0].id, "to": "number",
+                               "account_number": other.accounts[0].number, "amount": "6000"}
+    review = signed_in.post("/transfer/review", data=data)
+    assert "人民币陆仟元整" in review.text
+    tick = _READBACK.search(review.text).group(1)
+    confirm = data | {"readback": tick, "csrf_token": csrf_from(review.text)}
+    asked = signed_in.post("/transfer/confirm", data=confirm, follow_redirects=False)
+    done = complete_step_up(signed_in, asked, customer.phone)
+    assert done.status_code == 303, done.text
+    assert _balance(db, other.customer_id, other.accounts[0].id) == 1_250_000 + 600_000

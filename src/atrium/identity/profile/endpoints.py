@@ -1,6 +1,6 @@
 """/auth/registration (public): register with a verified phone. /auth/profile and /auth/identities: the
 signed-in customer's masked KYC details, one revealed at a time, and switching the identity a session acts
-as."""
+as. /auth/profile/display-mode: the customer's display mode (standard or elder), read and set."""
 
 from __future__ import annotations
 
@@ -12,10 +12,14 @@ from sqlalchemy.orm import Session
 from atrium.config import get_settings
 from atrium.db.runtime import get_db
 from atrium.identity import identities, kyc, registration, sessions
+from atrium.identity import service as identity
 from atrium.identity.otp import service as otp
 from atrium.identity.principal import Principal
+from atrium.identity.profile.domain import DEFAULT_UI_MODE
 from atrium.identity.profile.schemas import (
     CustomerProfile,
+    DisplayModeRead,
+    DisplayModeUpdate,
     IdentityRead,
     RegistrationCodeSent,
     RegistrationCreate,
@@ -120,3 +124,22 @@ def switch_identity(
 ) -> IdentityRead:
     """Act as another of the customer's identities in this session (another customer's: 404)."""
     return get_db().run(lambda s: identities.switch(s, customer, identity_id))
+
+
+@router.get("/profile/display-mode", response_model=DisplayModeRead)
+def get_display_mode(customer: CurrentCustomer, session: ReadOnlySession) -> DisplayModeRead:
+    """How the app is drawn for the customer: "standard" or "elder" (larger type and targets, plain
+    wording, a second confirmation of every money movement). `chosen`: whether they ever picked one."""
+    stored = identity.ui_mode_of(session, customer.id)
+    chosen = stored is not None
+    return DisplayModeRead.model_validate({"ui_mode": stored or DEFAULT_UI_MODE, "chosen": chosen})
+
+
+@router.put("/profile/display-mode", response_model=DisplayModeRead)
+def set_display_mode(body: DisplayModeUpdate, customer: CurrentCustomer) -> DisplayModeRead:
+    """Choose the display mode; every device the customer signs in on follows it. The change is recorded
+    (with this session) unless the mode was already the chosen one."""
+    get_db().run(
+        lambda s: identity.set_ui_mode(s, customer.id, body.ui_mode, channel="api", sid=customer.sid)
+    )
+    return DisplayModeRead(ui_mode=body.ui_mode, chosen=True)

@@ -6,10 +6,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from atrium.identity.identities import IdentityRead
 from atrium.identity.kyc import CustomerProfile
+from atrium.identity.profile.domain import UI_MODES, UiMode
 
 __all__ = [
-    "CustomerProfile", "IdentityRead", "RegistrationCodeSent", "RegistrationCreate", "RegistrationRead",
-    "RegistrationStart", "RegistrationTicket", "RegistrationVerify", "RevealRead", "RevealRequest",
+    "UI_MODES", "CustomerProfile", "DisplayModeRead", "DisplayModeUpdate", "IdentityRead",
+    "RegistrationCodeSent", "RegistrationCreate", "RegistrationRead", "RegistrationStart",
+    "RegistrationTicket", "RegistrationVerify", "RevealRead", "RevealRequest", "UiMode",
 ]
 
 KycField = Literal["legal_name", "id_number", "phone", "email", "address"]
@@ -77,3 +79,16 @@ class RevealRequest(BaseModel):
 class RevealRead(BaseModel):
     field: KycField
     value: str
+
+
+class DisplayModeRead(BaseModel):
+    """The customer's display mode. `chosen` is false while they have never picked one (the app then
+    follows the browser's own choice, and "standard" by default)."""
+
+    ui_mode: UiMode
+    chosen: bool
+
+
+class DisplayModeUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ui_mode: UiMode

@@ -1,4 +1,5 @@
-"""Rendering pages: one Jinja2 environment, the per-request locale, CSRF token and formatting filters.
+"""Rendering pages: one Jinja2 environment, the per-request locale, display mode (`display`: standard or
+elder, whose translator prefers the plain-wording overlay), CSRF token and formatting filters.
 
 Every page response is `no-store` (it shows balances) and varies by cookie and language. Static files are
 linked with a content hash (`static_url`) so browsers and the service worker can cache them for good.
@@ -16,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 
 from atrium.config import get_settings
-from atrium.web.mobile import csrf
+from atrium.web.mobile import csrf, display
 from atrium.web.mobile.i18n import LOCALE_COOKIE, LOCALE_NAMES, LOCALES, Translator, formatting, negotiate
 
 MOBILE_DIR = Path(__file__).resolve().parent
@@ -64,7 +65,12 @@ def request_locale(request: Request) -> str:
 
 
 def translator(request: Request) -> Translator:
-    return Translator(request_locale(request))
+    return Translator(request_locale(request), elder=display.is_elder(request))
+
+
+def hotline_tel(number: str) -> str:
+    """A `tel:` URI for a hotline written for people ("400-800-1234"): digits and a leading +."""
+    return "tel:" + ("+" if number.startswith("+") else "") + "".join(ch for ch in number if ch.isdigit())
 
 
 def is_htmx(request: Request) -> bool:
@@ -135,9 +141,14 @@ class NavTab(dict[str, str]):
     """One bottom tab: key, href, icon (macros.html's icon names) and label (already translated)."""
 
 
-def default_tabs(locale: str) -> list[NavTab]:
+# Elder mode shows fewer tabs: limits stay one tap away on the settings page.
+_ELDER_TABS = frozenset({"home", "transfer", "scan", "me"})
+
+
+def default_tabs(locale: str, ui_mode: str = display.STANDARD) -> list[NavTab]:
     """The tabs a page shows when the shell has not chosen them (signed-out pages, errors)."""
-    t = Translator(locale)
+    elder = ui_mode == display.ELDER
+    t = Translator(locale, elder=elder)
     return [
         NavTab(key=key, href=href, icon=ico, label=t(f"nav.{key}"))
         for key, href, ico in (
@@ -147,16 +158,19 @@ def default_tabs(locale: str) -> list[NavTab]:
             ("limits", "/limits", "shield"),
             ("me", "/settings", "user"),
         )
+        if not elder or key in _ELDER_TABS
     ]
 
 
 def render_text(request: Request, template: str, **context: Any) -> str:
     locale = request_locale(request)
+    ui_mode = display.resolve(request)
+    hotline = get_settings().support.hotline
     context.setdefault("csrf_token", csrf.token_for(request))
     base = {
         "request": request,
         "locale": locale,
-        "t": Translator(locale),
+        "t": Translator(locale, elder=ui_mode == display.ELDER),
         "path": request.url.path,
         "htmx": is_htmx(request),
         "tab": None,
@@ -169,10 +183,13 @@ def render_text(request: Request, template: str, **context: Any) -> str:
         # Development: texts go to the outbox page (/dev/sms) instead of phones; pages that ask for a code
         # point there.
         "dev_outbox": get_settings().env != "production" and get_settings().notify.sms_sender == "outbox",
-        # The person's display mode ("standard" | "elder"), set on request.state by the mode dependency.
-        "ui_mode": getattr(request.state, "ui_mode", "standard"),
+        # The person's display mode ("standard" | "elder"), resolved once per request (display.resolve).
+        "ui_mode": ui_mode,
+        # A person to call: elder mode keeps the hotline one tap away in the app bar; settings shows it.
+        "hotline": hotline,
+        "hotline_href": hotline_tel(hotline),
         # The bottom tabs, set on request.state by the app shell (from the catalogue) for signed-in pages.
-        "nav_tabs": getattr(request.state, "nav_tabs", None) or default_tabs(locale),
+        "nav_tabs": getattr(request.state, "nav_tabs", None) or default_tabs(locale, ui_mode),
     }
     base.update(context)
     return env.get_template(template).render(base)
@@ -181,6 +198,7 @@ def render_text(request: Request, template: str, **context: Any) -> str:
 def finish(request: Request, response: Response) -> Response:
     """Headers every page response carries."""
     csrf.ensure_cookie(request, response)
+    display.sync_cookie(request, response)
     response.headers.setdefault("Cache-Control", "no-store")
     response.headers.setdefault("Vary", "Cookie, Accept-Language, HX-Request")
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)

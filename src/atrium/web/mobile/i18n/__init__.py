@@ -5,6 +5,10 @@ defined in one file only) of stable message ids (`"transfer.confirm.title"`) to 
 placeholders; both languages carry the same ids (a test checks it, and that every id a template or page
 uses exists). Numbers, money and dates are formatted by Babel (see `formatting`), never by hand.
 
+Elder mode's plain wording is an overlay in the same catalogues: `<locale>.elder.json` holds ids named
+`elder:<original id>`, which a Translator made for elder mode prefers to the original. Every overlay id
+overrides an id that exists, with the same placeholders (a test checks both).
+
 The locale of a request: the `atrium_locale` cookie (the language switch), then the browser's
 Accept-Language, then `settings.default_locale`.
 """
@@ -45,16 +49,25 @@ def load_catalogue(directory: Path, locale: str) -> dict[str, str]:
     return messages
 
 
-class Translator:
-    """`t("home.title")` or `t("transfer.available", amount="¥1.00")` in one locale."""
+ELDER_PREFIX = "elder:"
 
-    def __init__(self, locale: str) -> None:
+
+class Translator:
+    """`t("home.title")` or `t("transfer.available", amount="¥1.00")` in one locale; with `elder=True`, the
+    plain-wording overlay's text where it has one."""
+
+    elder: bool = False  # a class default, so subclasses with their own __init__ (the console's) read it
+
+    def __init__(self, locale: str, *, elder: bool = False) -> None:
         self.locale = locale
+        self.elder = elder
         self._messages = catalogue(locale)
 
     def __call__(self, key: str, /, **params: object) -> str:
         # An unknown id shows the id itself rather than failing the page; the catalogue test keeps ids whole.
         text = self._messages.get(key, key)
+        if self.elder:
+            text = self._messages.get(ELDER_PREFIX + key, text)
         return text.format(**params) if params else text
 
     def has(self, key: str) -> bool:

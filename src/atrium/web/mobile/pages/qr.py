@@ -4,6 +4,10 @@ text) → the merchant and amount from the signed payload → pick the account �
 Nothing in a payload is shown before `parse_qr` has verified its signature; the payment itself goes
 through `pay_qr` (the customer's QR switch and QR limits apply) with an idempotency key minted when the
 confirmation is rendered, so a double tap pays once.
+
+In elder mode the confirmation reads the merchant and the amount back (in words) and pays only with the
+person's tick for exactly that payment (`readback`); a code without an amount is read back once the amount
+is typed, so its first post shows the read-back instead of paying.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from atrium.kit.money import parse_major
 from atrium.payments.qr import service as qr
 from atrium.payments.qr.schemas import QrDetails
 from atrium.web.deps import CurrentCustomer, ReadOnlySession
-from atrium.web.mobile import csrf, messages, presenters
+from atrium.web.mobile import csrf, display, messages, presenters, readback
+from atrium.web.mobile.i18n.formatting import money
 from atrium.web.mobile.pages.transfer_form import load_choices, new_idempotency_key, valid_key
 from atrium.web.mobile.routing import PageRoute
 from atrium.web.mobile.templating import redirect, render, translator
@@ -52,6 +57,41 @@ def qr_scan(request: Request, customer: CurrentCustomer) -> Response:
     return _scan(request)
 
 
+def _payee(details: QrDetails) -> str:
+    """What the read-back token binds the payment to: the merchant and the code's reference."""
+    return f"merchant:{details.merchant.id}:{details.reference}"
+
+
+def _amount_minor(details: QrDetails, amount: str) -> int | None:
+    """The code's fixed amount, or the typed one when it is a positive amount; None otherwise."""
+    if details.amount_minor is not None:
+        return details.amount_minor
+    try:
+        typed = parse_major(amount, details.currency) if amount.strip() else None
+    except ValueError:
+        return None
+    return typed if typed is not None and typed > 0 else None
+
+
+def _readback(
+    request: Request, details: QrDetails, amount: str, idempotency_key: str, error: str | None
+) -> dict[str, str] | None:
+    """Elder mode's read-back (None in standard mode, or while an open amount is not typed yet)."""
+    amount_minor = _amount_minor(details, amount)
+    if not display.is_elder(request) or amount_minor is None:
+        return None
+    t = translator(request)
+    sentence = t(
+        "readback.qr",
+        payee=details.merchant.name,
+        amount=money(amount_minor, details.currency, t.locale),
+        words=readback.amount_in_words(amount_minor, details.currency, t.locale),
+    )
+    token = readback.token(key=idempotency_key, payee=_payee(details), amount_minor=amount_minor,
+                           currency=details.currency)
+    return {"sentence": sentence, "token": token, "error": error or ""}
+
+
 def _confirm(
     request: Request,
     *,
@@ -63,6 +103,7 @@ def _confirm(
     idempotency_key: str,
     errors: dict[str, str] | None = None,
     alert: str | None = None,
+    readback_error: str | None = None,
     status_code: int = 200,
 ) -> Response:
     t = translator(request)
@@ -86,6 +127,8 @@ def _confirm(
         idempotency_key=idempotency_key,
         errors=errors or {},
         alert=alert,
+        readback=_readback(request, details, amount, idempotency_key, readback_error),
+        elder=display.is_elder(request),
         account_name=lambda a: presenters.account_name(a, t),
     )
 
@@ -125,6 +168,7 @@ def qr_confirm(
     from_account_id: Annotated[str, Form(max_length=40)] = "",
     amount: Annotated[str, Form(max_length=40)] = "",
     idempotency_key: Annotated[str, Form(max_length=100)] = "",
+    readback_token: Annotated[str, Form(alias=readback.FIELD, max_length=100)] = "",
 ) -> Response:
     t = translator(request)
     if not valid_key(idempotency_key):
@@ -157,6 +201,16 @@ def qr_confirm(
         return _confirm(
             request, **again, errors={"from_account_id": t("transfer.error.from")}, status_code=422
         )
+    if display.is_elder(request) and not readback.confirmed(
+        readback_token, key=idempotency_key, payee=_payee(details),
+        amount_minor=_amount_minor(details, amount) or 0, currency=details.currency,
+    ):
+        # Elder mode pays nothing the person did not tick as checked, for exactly this amount and shop. A
+        # code without an amount meets its read-back only now: that first time is a step, not a refusal.
+        if details.amount_minor is None and not readback_token:
+            return _confirm(request, **again)
+        why = t("readback.changed" if readback_token else "readback.required")
+        return _confirm(request, **again, readback_error=why, status_code=422)
     session.close()
     try:
         done = get_db().run(

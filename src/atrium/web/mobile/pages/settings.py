@@ -1,4 +1,9 @@
-"""Settings: the language switch and signing out."""
+"""Settings: the language and display-mode switches, a person to call, and signing out.
+
+Both switches are public (the sign-in page has them too) and remembered in this browser; the display mode
+chosen by a signed-in customer is also stored on them (and recorded), so every device they sign in on
+follows it.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,12 @@ from fastapi.responses import Response
 
 from atrium import __version__
 from atrium.config import get_settings
+from atrium.db.runtime import get_db
 from atrium.identity import service as identity
+from atrium.identity.profile.domain import UI_MODES
 from atrium.kit.errors import ValidationFailed
 from atrium.web.deps import CurrentCustomer, ReadOnlySession
-from atrium.web.mobile import csrf
+from atrium.web.mobile import csrf, display
 from atrium.web.mobile.i18n import LOCALE_COOKIE, LOCALES
 from atrium.web.mobile.routing import PageRoute
 from atrium.web.mobile.templating import redirect, render, safe_next, translator
@@ -31,6 +38,7 @@ def settings_page(request: Request, customer: CurrentCustomer, session: ReadOnly
         tab="me",
         profile=profile,
         version=__version__,
+        UI_MODES=UI_MODES,
     )
 
 
@@ -52,4 +60,25 @@ def set_locale(
         path="/",
         secure=get_settings().security.cookie_secure,
     )
+    return response
+
+
+@router.post("/display-mode", dependencies=[Depends(csrf.verify)])
+def set_display_mode(
+    request: Request,
+    ui_mode: Annotated[str, Form(max_length=16)],
+    next: Annotated[str, Form(max_length=500)] = "/",  # noqa: A002 - the form field's name
+) -> Response:
+    """Standard or elder mode. Kept in this browser's cookie; a signed-in customer's choice is stored on
+    them too (recorded with this session)."""
+    if ui_mode not in UI_MODES:
+        raise ValidationFailed("unknown display mode")
+    customer = display.signed_in_customer(request)
+    if customer is not None:
+        get_db().run(
+            lambda s: identity.set_ui_mode(s, customer.id, ui_mode, channel="mobile", sid=customer.sid)
+        )
+    request.state.ui_mode_cookie = None  # this response sets the cookie itself
+    response = redirect(request, safe_next(next))
+    display.remember(response, ui_mode)
     return response

@@ -1,5 +1,9 @@
 """Transfer: pick the account to pay from and the payee, enter amount and memo → confirmation (summary,
-no fee) → result. Refusals (insufficient funds, limits, switches) are shown inline, translated."""
+no fee) → result. Refusals (insufficient funds, limits, switches) are shown inline, translated.
+
+In elder mode the confirmation also reads the payee and the amount back (the amount in words) and asks
+the person to tick that they checked them; a confirm post without that tick — or with a tick for other
+details — is refused with the read-back shown again, and nothing is sent (`readback`)."""
 
 from __future__ import annotations
 
@@ -14,7 +18,8 @@ from atrium.kit.errors import AtriumError, ValidationFailed
 from atrium.payments import service as payments
 from atrium.payments.schemas import TransactionSignatureIn
 from atrium.web.deps import CurrentCustomer, ReadOnlySession
-from atrium.web.mobile import csrf, messages, presenters
+from atrium.web.mobile import csrf, display, messages, presenters, readback
+from atrium.web.mobile.i18n.formatting import money
 from atrium.web.mobile.pages.transfer_form import (
     NEW_NUMBER,
     Checked,
@@ -121,11 +126,40 @@ def transfer_review(
     return _confirmation(request, draft, checked)
 
 
-def _confirmation(request: Request, draft: Draft, checked: Checked) -> Response:
+def _readback(
+    request: Request, draft: Draft, checked: Checked, error: str | None = None
+) -> dict[str, str] | None:
+    """Elder mode's read-back of this transfer (None in standard mode): the sentence, the token the
+    confirmation box carries, and why a confirm post was refused, if it was."""
+    if not display.is_elder(request):
+        return None
+    t = translator(request)
+    currency = checked.source.currency
+    sentence = t(
+        "readback.transfer",
+        payee=checked.to_name,
+        amount=money(checked.amount_minor, currency, t.locale),
+        words=readback.amount_in_words(checked.amount_minor, currency, t.locale),
+    )
+    token = readback.token(key=draft.idempotency_key, payee=payments.signing_payee(checked.destination),
+                           amount_minor=checked.amount_minor, currency=currency)
+    return {"sentence": sentence, "token": token, "error": error or ""}
+
+
+def _confirmation(
+    request: Request,
+    draft: Draft,
+    checked: Checked,
+    *,
+    readback_error: str | None = None,
+    status_code: int = 200,
+) -> Response:
     t = translator(request)
     return render(
         request,
         "pages/transfer_confirm.html",
+        status_code=status_code,
+        readback=_readback(request, draft, checked, readback_error),
         title=t("transfer.confirm.title"),
         tab="transfer",
         back=None,
@@ -151,6 +185,7 @@ def transfer_edit(
 def transfer_confirm(
     request: Request, customer: CurrentCustomer, session: ReadOnlySession, draft: FormDraft,
     step_up: Annotated[str | None, Form(max_length=4000)] = None,
+    readback_token: Annotated[str, Form(alias=readback.FIELD, max_length=100)] = "",
     sig_device_id: SigField = "",
     sig_time: SigField = "",
     sig_nonce: SigField = "",
@@ -163,6 +198,13 @@ def transfer_confirm(
     checked, errors = check(session, draft, choices, t, against_balance=False)
     if checked is None:
         return _form(request, draft, choices, errors=errors, status_code=422)
+    if display.is_elder(request) and not readback.confirmed(
+        readback_token, key=draft.idempotency_key, payee=payments.signing_payee(checked.destination),
+        amount_minor=checked.amount_minor, currency=checked.source.currency,
+    ):
+        # Elder mode sends nothing the person did not tick as checked, for exactly these details.
+        why = t("readback.changed" if readback_token else "readback.required")
+        return _confirmation(request, draft, checked, readback_error=why, status_code=422)
     signature = None
     if sig_device_id and sig_time and sig_nonce and sig_signature:
         signature = TransactionSignatureIn(device_id=sig_device_id, time=sig_time, nonce=sig_nonce,

@@ -62,6 +62,23 @@
     if (input.matches && input.matches("[data-autosubmit]")) input.form.requestSubmit();
   });
 
+  // Elder mode's read-back can also be heard, in the browser's own voice where it has one (the button
+  // stays hidden where it has none).
+  if ("speechSynthesis" in window) {
+    document.querySelectorAll("[data-speak]").forEach(function (b) { b.hidden = false; });
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-speak]");
+    if (!button || !("speechSynthesis" in window)) return;
+    var source = document.getElementById(button.getAttribute("data-speak"));
+    if (!source) return;
+    window.speechSynthesis.cancel();
+    var utterance = new SpeechSynthesisUtterance(source.textContent.trim());
+    utterance.lang = document.documentElement.lang || "zh-CN";
+    utterance.rate = 0.9;  // a little slower than the default: it is read back to be checked
+    window.speechSynthesis.speak(utterance);
+  });
+
   // Mirror the chosen account's available balance next to the amount field in the transfer form.
   document.addEventListener("change", function (event) {
     var input = event.target;
