@@ -46,7 +46,8 @@ def test_seed_builds_a_bank_whose_books_balance(db, client):
         assert phone is not None and customer.phone_enc and phone not in customer.phone_enc
         masked = kyc.profile(s, customer.id)
         assert masked.id_number and "*" in masked.id_number and masked.legal_name and "*" in masked.legal_name
-        assert {i.kind for i in identities.list_identities(s, customer.id)} == {"person", "company_operator"}
+        kinds = {i.kind for i in identities.list_identities(s, customer.id)}
+        assert kinds == {"person", "company_operator", "merchant"}
     headers = api_login(client, "demo", demo.DEMO_PASSWORD, phone=phone)
     assert client.get("/api/v1/auth/me", headers=headers).json()["username"] == "demo"
     r = client.post("/api/v1/auth/login",

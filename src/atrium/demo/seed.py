@@ -185,6 +185,7 @@ def _featured_extras(db: Database, people: list[Person], refs: dict[tuple, str])
         for p in featured:
             customer_id = refs[("customer", p.index)]
             demo_identities.give_company(s, customer_id)
+            demo_identities.give_merchant(s, customer_id)
             current = refs[("id", "cur", p.index)]
             payees = []
             for other in others:

@@ -34,14 +34,35 @@ SESSION_COOKIE = "atrium_session"
 T = TypeVar("T")
 
 
-def _write_session() -> Iterator[Session]:
+def _write_session(request: Request) -> Iterator[Session]:
     with get_db().unit_of_work() as session:
-        yield session
+        request.state.page_session = session
+        try:
+            yield session
+        finally:
+            request.state.page_session = None
 
 
-def _read_session() -> Iterator[ReadSession]:
+def _read_session(request: Request) -> Iterator[ReadSession]:
     with get_db().read_session() as session:
-        yield session
+        request.state.page_session = session
+        try:
+            yield session
+        finally:
+            request.state.page_session = None
+
+
+def with_page_session(request: Request, work: Callable[[Session], T]) -> T:
+    """Run a read for this request on the endpoint's own session while it is open, else on a short one.
+
+    Code that runs inside a page (rendering asks for the tabs, the display mode) must not open a second
+    pooled connection while the page holds one: under load every worker thread would hold one and wait
+    for another, and the pool would run dry (`atrium bench api`'s home page did exactly that)."""
+    session = getattr(request.state, "page_session", None)
+    if session is not None:
+        return work(session)
+    with get_db().read_session() as own:
+        return work(own)
 
 
 WriteSession = Annotated[Session, Depends(_write_session, scope="function")]

@@ -143,7 +143,7 @@ def test_register_sign_in_with_sms_transfer_with_step_up_then_the_device_is_trus
     # 3. A transfer of CNY 6,000 to another customer: review → confirm → step-up by SMS → result.
     payee = seed_customer(db, username="zhang.wei", display_name="张伟", balance_minor=0, savings=False)
     [payee_account] = payee.accounts
-    page.locator(".quick").get_by_role("link", name="转账").click()
+    page.locator(".home-quick").get_by_role("link", name="转账").click()
     page.wait_for_url("**/transfer")
     page.get_by_label("收款账号").fill(payee_account.number)
     page.get_by_label("转账金额").fill("6,000")

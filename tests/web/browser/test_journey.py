@@ -28,7 +28,7 @@ def test_sign_in_transfer_to_own_account_and_see_it_on_the_statement(page, db):
     expect(page.get_by_role("link", name="转账").first).to_be_visible()
     shoot(page, "02-home")
 
-    page.locator(".quick").get_by_role("link", name="转账").click()
+    page.locator(".home-quick").get_by_role("link", name="转账").click()
     page.wait_for_url("**/transfer")
     expect(
         page.get_by_role("group", name="付款账户").get_by_role("radio", name=re.compile("日常账户"))

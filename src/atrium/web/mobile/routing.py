@@ -8,6 +8,10 @@ error into an error page with the error's own status.
 The converted response is raised inside `PageInterrupt` rather than returned, so the exception still
 travels through the request's dependency stack and a unit of work rolls back; `install_handlers` answers
 it with the response it carries.
+
+Before the handler runs, the route installs the app shell's bottom tabs on `request.state.nav_tabs`
+(`shell.install`): lazily, so they are looked up in the catalogue for the signed-in viewer only when the
+page actually draws its tab bar.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from fastapi.routing import APIRoute
 
 from atrium.identity.errors import StepUpRequired
 from atrium.kit.errors import AtriumError, Forbidden, Unauthenticated
-from atrium.web.mobile import csrf, stepup_view
+from atrium.web.mobile import csrf, shell, stepup_view
 from atrium.web.mobile.templating import finish, is_htmx, redirect, render
 
 LOGIN_PATH = "/login"
@@ -76,6 +80,7 @@ class PageRoute(APIRoute):
         original = super().get_route_handler()
 
         async def page_handler(request: Request) -> Response:
+            shell.install(request)
             try:
                 return await original(request)
             except StepUpRequired as exc:
