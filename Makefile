@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/atrium bench ledger --json bench/results/ledger.json
 	$(BIN)/atrium bench api --json bench/results/api.json
 	$(BIN)/atrium bench auth --databases sqlite,postgresql --json bench/results/auth.json
+	$(BIN)/atrium bench pwa --json bench/results/pwa.json
 
 clean:
 	rm -rf $(VENV) var

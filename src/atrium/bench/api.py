@@ -34,6 +34,7 @@ from typing import Any
 import httpx
 from sqlalchemy.engine import make_url
 
+from atrium import bootstrap
 from atrium.bench import population
 from atrium.bench.http1 import Http1Connection
 from atrium.bench.load import percentile
@@ -270,6 +271,7 @@ def run(cfg: ApiBenchConfig, reporter: Reporter) -> dict[str, Any]:
     try:
         backend = make_url(normalise_url(url)).get_backend_name()
         reporter.phase(f"API: seeding {cfg.customers} customers on {backend}")
+        db.run(bootstrap.reference_data)  # the catalogue the home is built from, as `atrium migrate` writes
         population.raise_bank_limits(db)
         accounts = population.seed_customers(db, max(cfg.customers, cfg.connections + 2), prefix="api")
         reporter.plan(len(cfg.endpoints))

@@ -1,4 +1,4 @@
-"""`atrium bench ledger | api | auth`: the commands; the benchmarks themselves are imported only when run."""
+"""`atrium bench ledger | api | auth | pwa`: the commands; the benchmarks are imported only when run."""
 
 from __future__ import annotations
 
@@ -92,6 +92,54 @@ def api(
         console.print(f"wrote {json_out}")
     if not (checks["answered_implies_committed"] and checks["ledger_check_ok"]):
         raise typer.Exit(1)
+
+
+@bench_app.command("pwa")
+def pwa(
+    json_out: Path = typer.Option(None, "--json", help="write the results as JSON here"),
+    quick: bool = typer.Option(False, "--quick", help="one run on a tiny population: checks the harness"),
+    runs: int = typer.Option(None, help="cold and warm loads per page (default 5)"),
+    customers: int = typer.Option(None, help="bench customers in the database (default 50)"),
+    locale: str = typer.Option(None, help="zh (default) or en"),
+    database_url: str = typer.Option(None, help="bench database, emptied (default: var/bench/bench-pwa.db)"),
+    chromium: str = typer.Option(None, help="the Chromium binary (default /usr/bin/chromium)"),
+    latency_ms: float = typer.Option(None, help="added to every request (default 150, Lighthouse's Slow 4G "
+                                                 "RTT; its DevTools-throttling preset uses 562.5)"),
+) -> None:
+    """The signed-in home page on a throttled mid-range phone in Chromium (LCP, FCP, bytes, requests),
+    cold and warm, vs the offline page."""
+    from atrium.bench import pwa as bench
+    from atrium.bench.pwa_report import budget_lines, pwa_table
+    from atrium.bench.report import Reporter, wide_console, write_json
+
+    overrides: dict = {}
+    if runs:
+        overrides["runs"] = runs
+    if customers:
+        overrides["customers"] = customers
+    if locale:
+        if locale not in ("zh", "en"):
+            raise typer.BadParameter("locale is zh or en")
+        overrides["locale"] = locale
+    if database_url:
+        overrides["database_url"] = database_url
+    if chromium:
+        overrides["chromium"] = chromium
+    if latency_ms is not None:
+        overrides["latency_ms"] = latency_ms
+    cfg = bench.PwaBenchConfig.quick(**overrides) if quick else bench.PwaBenchConfig(**overrides)
+    console = wide_console()
+    with Reporter() as reporter:
+        doc = bench.run(cfg, reporter)
+    console.print(pwa_table(doc))
+    for ok, line in budget_lines(doc):
+        console.print(f"[{'green' if ok else 'bold yellow'}]{line}[/]")
+    if json_out:
+        write_json(doc, json_out)
+        console.print(f"wrote {json_out}")
+    checks = doc["checks"]
+    if not (checks["all_loads_200"] and checks["warm_loads_controlled_by_worker"]):
+        raise typer.Exit(1)  # a broken page or worker, not a slow one: budgets never fail the run
 
 
 @bench_app.command("auth")

@@ -29,9 +29,10 @@ class VendorFile:
 VENDOR_FILES: tuple[VendorFile, ...] = (
     VendorFile("htmx.org", "dist/htmx.min.js", "htmx.min.js"),
     VendorFile("chart.js", "dist/chart.umd.js", "chart.umd.js"),
-    # Only the browser tests load axe-core (accessibility audits); it is never referenced by a page.
-    VendorFile("axe-core", "axe.min.js", "axe.min.js"),
 )
+# Installed from npm but never copied here: the served folder holds only what pages load. axe-core is read
+# by the browser tests straight from node_modules (tests/web/browser_support.py: AXE).
+NOT_SERVED: tuple[str, ...] = ("axe.min.js",)
 
 
 class AssetsError(RuntimeError):
@@ -53,6 +54,8 @@ def copy_vendor(node_modules: Path, dest: Path = VENDOR_DIR) -> list[Path]:
             f"missing in {node_modules}: {', '.join(missing)}; run `npm ci` to reinstall the pinned packages"
         )
     dest.mkdir(parents=True, exist_ok=True)
+    for name in NOT_SERVED:  # an older install copied it; the folder is public
+        (dest / name).unlink(missing_ok=True)
     copied = []
     for f in VENDOR_FILES:
         target = dest / f.target

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.browser_support import VENDOR, shoot
+from tests.web.browser_support import AXE, shoot
 from tests.web.mobile.factories import seed_customer
 from tests.web.staff.factories import make_staff, pay
 
@@ -27,7 +27,7 @@ def _axe(page) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
     try:
         audit = context.new_page()
         audit.goto(page.url)
-        audit.add_script_tag(path=str(VENDOR / "axe.min.js"))
+        audit.add_script_tag(path=str(AXE))
         result = audit.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
     finally:
         context.close()

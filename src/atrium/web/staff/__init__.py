@@ -10,12 +10,12 @@ headers (no-store, CSP). Pages call domain services directly; every page checks 
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from atrium.web.mobile.routing import install_handlers
 from atrium.web.mobile.templating import VENDOR_DIR, VENDOR_PREFIX
 from atrium.web.staff.pages import router
 from atrium.web.staff.templating import STATIC_DIR, STATIC_PREFIX
+from atrium.web.static_files import static_app
 
 # Console routes anyone may open; everything else needs a staff session (and a role that allows it).
 PUBLIC_PAGES: frozenset[tuple[str, str]] = frozenset(
@@ -31,9 +31,9 @@ def install(app: FastAPI) -> None:
     """Mount the console's pages and static files (and the shared vendor folder, if nobody has yet)."""
     install_handlers(app)  # console pages fail as pages, through the same PageInterrupt as the mobile app's
     app.include_router(router)
-    app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="staff-static")
+    app.mount(STATIC_PREFIX, static_app(STATIC_DIR), name="staff-static")
     if not any(getattr(r, "path", None) == VENDOR_PREFIX for r in app.routes):
-        app.mount(VENDOR_PREFIX, StaticFiles(directory=VENDOR_DIR, check_dir=False), name="vendor")
+        app.mount(VENDOR_PREFIX, static_app(VENDOR_DIR, check_dir=False), name="vendor")
 
 
 __all__ = ["PUBLIC_PAGES", "install", "router"]
