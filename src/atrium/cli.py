@@ -11,6 +11,8 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(ledger_app, name="ledger")
 events_app = typer.Typer(help="The outbox relay and event consumers", no_args_is_help=True)
 app.add_typer(events_app, name="events")
+catalog_app = typer.Typer(help="The service catalogue", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
 
 
 @app.command()
@@ -160,6 +162,49 @@ def events_status() -> None:
     from atrium.events.relay import outbox_status
 
     typer.echo(outbox_status(get_db()).describe())
+
+
+@catalog_app.command("sync")
+def catalog_sync(
+    directory: list[str] = typer.Option(
+        None, "--dir", help="read only these directories (default: the built-in definitions and catalog.dirs)"
+    ),
+) -> None:
+    """Apply the business lines' definition files: new services are created, higher file versions update."""
+    from pathlib import Path
+
+    from atrium.catalog import service as catalog
+    from atrium.catalog.errors import InvalidDefinition
+    from atrium.db.runtime import get_db
+
+    dirs = [Path(d) for d in directory] if directory else None
+    try:
+        report = get_db().run(lambda s: catalog.sync_definitions(s, dirs))
+    except InvalidDefinition as exc:
+        typer.echo(f"catalogue definitions refused: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"read {len(report.files)} files: {len(report.created)} created,"
+               f" {len(report.updated)} updated, {report.unchanged} unchanged")
+    for key in report.created:
+        typer.echo(f"  created {key}")
+    for key in report.updated:
+        typer.echo(f"  updated {key}")
+
+
+@catalog_app.command("list")
+def catalog_list(line: str = typer.Option(None, help="only this business line")) -> None:
+    """Every service in the catalogue: key, status, version, identity kinds, target and where it came from."""
+    from atrium.catalog import service as catalog
+    from atrium.db.runtime import get_db
+
+    with get_db().read_session() as session:
+        services = catalog.list_managed(session, line=line)
+        for s in services:
+            status = catalog.service_status(s.enabled, s.window.starts_at, s.window.ends_at)
+            d = s.definition
+            typer.echo(f"{s.key:<32} {status:<9} v{s.version:<3} {','.join(d.identity_kinds):<34} "
+                       f"{d.target:<24} {s.source}")
+    typer.echo(f"{len(services)} services")
 
 
 from atrium.bench.cli import bench_app  # noqa: E402 - light: the benchmarks import lazily when run

@@ -7,12 +7,14 @@ printed in a public repository.
 from __future__ import annotations
 
 import base64
+import json
+import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_SECRET = "dev-only-secret-change-me"  # noqa: S105 - the documented development default, refused in prod
 DEV_PII_KEY = "ZGV2LW9ubHktcGlpLWtleS1jaGFuZ2UtbWUtMzJieXQ="  # base64 of a 32-byte dev key
@@ -87,6 +89,65 @@ class NotifySettings(BaseModel):
     sender_id: str = "Atrium"
 
 
+class PushSettings(BaseModel):
+    """Push notifications (atrium.notify.push): "outbox" records only (development, tests, the /dev/sms
+    page), "webpush" sends Web Push with VAPID keys, "off" sends none. Unset: outbox outside production,
+    off in production (a bank that has not configured push simply sends none)."""
+
+    sender: Literal["outbox", "webpush", "off"] | None = None
+    vapid_private_key: str | None = None  # base64url of the raw 32-byte P-256 key, or a PEM
+    vapid_public_key: str | None = None  # base64url of the uncompressed point: the app's applicationServerKey
+    vapid_subject: str = "mailto:security@atrium.example"  # who the push services can contact
+    timeout_s: float = 5.0
+    ttl_s: int = 24 * 3600  # how long a push service keeps a notification for an offline device
+
+
+class MessagesSettings(BaseModel):
+    """The inbox's notification delivery and broadcasts (atrium.messages)."""
+
+    delivery_batch: int = 50  # pending notifications handed over per job run
+    max_attempts: int = 5  # a notification failing this often is marked failed
+    retry_base_s: float = 30.0  # first retry after this long, doubling each time
+    retry_cap_s: float = 3600.0
+    claim_lease_s: float = 120.0  # a claimed notification that was never marked is retried after this
+    broadcast_batch: int = 200  # customers a broadcast reaches per job run
+
+
+class CatalogSettings(BaseModel):
+    """The service catalogue (atrium.catalog): where business lines' definition files live. The built-in
+    definitions (atrium/catalog/definitions) are always read; `dirs` adds directories of *.toml files, e.g.
+    ATRIUM_CATALOG__DIRS='["/etc/atrium/catalog"]' (a JSON list, or paths joined by os.pathsep)."""
+
+    dirs: Annotated[list[Path], NoDecode] = Field(default_factory=list)
+
+    @field_validator("dirs", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        # The environment gives text: a JSON list, or paths separated like PATH (":" on POSIX).
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part for part in text.split(os.pathsep) if part.strip()]
+        return value
+
+
+class StaffSettings(BaseModel):
+    """The staff console's guard rails (atrium.staff)."""
+
+    # Reveals of masked customer data per staff member in any window of `reveal_window_s` seconds: a
+    # bank-wide ceiling, so a compromised or curious account cannot unmask customers in bulk.
+    reveal_limit: int = Field(default=20, ge=1, le=1000)
+    reveal_window_s: int = Field(default=3600, ge=60, le=86_400)
+
+
+class SupportSettings(BaseModel):
+    """Reaching a person at the bank: the customer hotline, which elder mode keeps one tap away (a `tel:`
+    link in the app bar) and the settings page always shows. Digits, spaces, dashes and a leading +."""
+
+    hotline: str = Field(default="400-800-1234", pattern=r"^\+?[0-9][0-9 \-]{2,30}[0-9]$")
+
+
 class LedgerSettings(BaseModel):
     hold_ttl_s: int = 7 * 24 * 3600
     savings_rate_bp: int = 150  # 1.50 % a year, in basis points
@@ -131,6 +192,11 @@ class Settings(BaseSettings):
     devices: DeviceSettings = Field(default_factory=DeviceSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     rail: RailSettings = Field(default_factory=RailSettings)
+    support: SupportSettings = Field(default_factory=SupportSettings)
+    push: PushSettings = Field(default_factory=PushSettings)
+    messages: MessagesSettings = Field(default_factory=MessagesSettings)
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    staff: StaffSettings = Field(default_factory=StaffSettings)
 
     @model_validator(mode="after")
     def _apply_aliases_and_refuse_dev_secrets(self) -> Settings:
@@ -157,6 +223,12 @@ class Settings(BaseSettings):
                 )
             if not self.security.cookie_secure:
                 raise ValueError("ATRIUM_SECURITY__COOKIE_SECURE must be true in production")
+            # The push outbox only records: customers would never see their alerts.
+            if self.push.sender == "outbox":
+                raise ValueError("ATRIUM_PUSH__SENDER must be webpush or off in production")
+            push_keys = self.push.vapid_private_key and self.push.vapid_public_key
+            if self.push.sender == "webpush" and not push_keys:
+                raise ValueError("ATRIUM_PUSH__VAPID_PRIVATE_KEY and _PUBLIC_KEY are required for webpush")
         return self
 
     @property

@@ -8,3 +8,4 @@ imports this module (by name: the events layer must not depend on the domains) b
 from __future__ import annotations
 
 from atrium.accounts import handlers as _accounts  # noqa: F401
+from atrium.messages import handlers as _messages  # noqa: F401

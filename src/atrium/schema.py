@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from atrium.accounts import models as _accounts  # noqa: F401
 from atrium.antiphishing import models as _antiphishing  # noqa: F401
+from atrium.catalog import models as _catalog  # noqa: F401
 from atrium.db import idempotency  # noqa: F401
 from atrium.db.base import Base
 from atrium.events import models as _events  # noqa: F401
@@ -12,10 +13,12 @@ from atrium.identity.devices import models as _devices  # noqa: F401
 from atrium.identity.oidc import models as _oidc  # noqa: F401
 from atrium.identity.otp import models as _otp  # noqa: F401
 from atrium.identity.passkeys import models as _passkeys  # noqa: F401
+from atrium.identity.profile import models as _profile  # noqa: F401
 from atrium.identity.protection import models as _protection  # noqa: F401
 from atrium.ledger import ddl as _ledger_ddl
 from atrium.ledger import models as _ledger  # noqa: F401
 from atrium.limits import models as _limits  # noqa: F401
+from atrium.messages import models as _messages  # noqa: F401
 from atrium.notify import models as _notify  # noqa: F401
 from atrium.payments import models as _payments  # noqa: F401
 from atrium.payments.merchants import models as _merchants  # noqa: F401

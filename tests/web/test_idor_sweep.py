@@ -1,8 +1,8 @@
 """The IDOR sweep: customer A, with a valid two-factor session, calls every customer route that names an
 object in its path with the id of customer B's object of that kind — B's account, transfer, payee, order,
-device, passkey, session and identity. Every call must answer 404 (as for an id that does not exist, so ids
-cannot be probed) and leave B's objects as they were. A new customer route with an object parameter the
-sweep does not know fails the coverage test."""
+device, passkey, session, identity, inbox message and push subscription. Every call must answer 404 (as
+for an id that does not exist, so ids cannot be probed) and leave B's objects as they were. A new customer
+route with an object parameter the sweep does not know fails the coverage test."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ from atrium.identity import service as identity
 from atrium.identity.devices import service as devices
 from atrium.identity.passkeys.models import PasskeyCredential
 from atrium.kit import clock
+from atrium.messages import service as messages
+from atrium.messages.domain import Money
+from atrium.notify import service as notify
 from atrium.payments import service as payments
 from atrium.payments.orders import service as orders
 from atrium.payments.orders.schemas import OrderCreate
@@ -32,7 +35,7 @@ from tests.web.test_routes_auth import endpoints
 
 # Path parameters that do not name a customer's object (a limit method, a switch or profile field name,
 # a merchant's public face).
-NOT_OBJECTS = {"method", "name", "merchant_id"}
+NOT_OBJECTS = {"method", "name", "merchant_id", "key"}  # key: a catalogue service key, the same for all
 PARAM = re.compile(r"{([^}:]+)}")
 NONCE = "idor-csrf-nonce"
 
@@ -90,6 +93,13 @@ def world(db) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         )
         s.add(PasskeyCredential(id="b-passkey-credential", customer_id=b, public_key=b"\x01", name="B's key"))
         _, b_session = sessions.open_session(s, customer_id=b, amr=["pwd", "sms"])
+        message = messages.send_templated(
+            s, customer_id=b, template_key="transfer.received", dedup_key="idor-message-1",
+            values={"amount": Money(1_00, "CNY"), "account": "0001", "account_id": b_acc.id},
+        )
+        subscription = notify.subscribe_push(
+            s, customer_id=b, endpoint="https://push.example.net/idor", p256dh="B" + "A" * 86, auth="A" * 22
+        )
     return {
         "a": a,
         "b": b,
@@ -102,6 +112,8 @@ def world(db) -> dict[str, Any]:  # type: ignore[no-untyped-def]
             "identity_id": company.id,
             "credential_id": "b-passkey-credential",
             "sid": b_session.sid,
+            "message_id": message.id,
+            "subscription_id": subscription.id,
         },
     }
 
@@ -162,3 +174,5 @@ def test_customer_a_never_reaches_customer_b_s_objects(db, world) -> None:  # ty
         assert devices.get_device(s, world["b"], ids["device_id"]).revoked_at is None
         assert sessions.is_active(s, ids["sid"])
         assert s.get(PasskeyCredential, ids["credential_id"]) is not None
+        assert messages.get_message(s, world["b"], ids["message_id"]).read_at is None
+        assert [p.id for p in notify.push_subscriptions(s, world["b"])] == [ids["subscription_id"]]

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from atrium.accounts.endpoints import router as accounts_router
 from atrium.antiphishing.endpoints import router as phishing_router
+from atrium.catalog.endpoints import router as catalog_router
 from atrium.identity.devices.endpoints import router as devices_router
 from atrium.identity.endpoints import router as auth_router
 from atrium.identity.otp.endpoints import router as otp_router
@@ -14,6 +15,7 @@ from atrium.identity.profile.endpoints import router as profile_router
 from atrium.identity.protection.endpoints import router as protection_router
 from atrium.ledger.endpoints import router as ledger_router
 from atrium.limits.endpoints import router as limits_router
+from atrium.messages.endpoints import router as messages_router
 from atrium.payments.endpoints import router as payments_router
 from atrium.payments.merchants.endpoints import router as merchants_router
 from atrium.payments.orders.endpoints import router as orders_router
@@ -39,3 +41,5 @@ api.include_router(qr_router)
 api.include_router(orders_router)
 api.include_router(ledger_router)
 api.include_router(phishing_router)
+api.include_router(messages_router)
+api.include_router(catalog_router)

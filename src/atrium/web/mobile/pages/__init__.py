@@ -4,9 +4,13 @@ from fastapi import APIRouter
 
 from atrium.web.mobile.pages import (
     auth,
+    biz,
     dev_outbox,
     home,
+    identities,
     limits,
+    merchant,
+    messages,
     phishing,
     profile,
     pwa,
@@ -18,6 +22,7 @@ from atrium.web.mobile.pages import (
     security_password,
     security_sessions,
     security_totp,
+    services,
     settings,
     statement,
     stepup,
@@ -28,5 +33,6 @@ router = APIRouter()
 for area in (
     auth, register, pwa, settings, home, statement, transfer, limits, qr, stepup, profile, phishing, security,
     security_devices, security_sessions, security_passkeys, security_totp, security_password, dev_outbox,
+    services, identities, biz, merchant, messages,
 ):
     router.include_router(area.router, include_in_schema=False)

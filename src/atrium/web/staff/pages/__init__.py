@@ -3,14 +3,22 @@
 from fastapi import APIRouter
 
 from atrium.web.staff.pages import (
+    accounts,
     audit,
     auth,
+    catalog,
+    catalog_proposals,
+    customer_360,
+    customer_reveal,
     customers,
     dashboard,
     fallback,
     limits,
     merchants,
+    messages,
+    messages_notices,
     phishing,
+    transfers,
     unlock,
 )
 
@@ -24,6 +32,14 @@ for area in (
     limits,
     merchants,
     phishing,
+    customer_360,
+    customer_reveal,
+    accounts,
+    transfers,
+    messages,
+    messages_notices,
+    catalog,
+    catalog_proposals,
     fallback,
 ):  # fallback last
     router.include_router(area.router, include_in_schema=False)
