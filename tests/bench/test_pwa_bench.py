@@ -108,6 +108,7 @@ def test_budgets_and_checks_report_what_went_wrong() -> None:
                       "pages_loading_chart_js": ["home"]}
 
 
+@pytest.mark.database_independent  # its own SQLite database
 def test_the_bench_runs_end_to_end_on_a_tiny_population(tmp_path: Path) -> None:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed")

@@ -59,6 +59,7 @@ def _pages(db) -> tuple:  # type: ignore[no-untyped-def]
     ]
 
 
+@pytest.mark.database_independent  # axe and page layout: the same on any database
 def test_every_page_passes_axe_and_has_44px_targets(audit_page, db):
     page = audit_page
     page.goto("/login")
@@ -86,6 +87,7 @@ def test_every_page_passes_axe_and_has_44px_targets(audit_page, db):
     assert not small, json.dumps(small, ensure_ascii=False, indent=1)
 
 
+@pytest.mark.database_independent  # axe and page layout: the same on any database
 def test_english_pages_passaxe_violations(audit_page, live_server, db):
     page = audit_page
     page.context.add_cookies([{"name": "atrium_locale", "value": "en", "url": live_server}])

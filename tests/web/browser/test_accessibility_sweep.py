@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,13 +57,8 @@ from tests.web.mobile import shell_support as shell
 from tests.web.mobile.factories import Seeded, deposit, qr_code, seed_customer
 from tests.web.staff.factories import make_staff
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        os.environ.get("ATRIUM_TEST_DATABASE_URL", "").startswith("postgres"),
-        reason="accessibility does not depend on the database: the sweep runs once, on SQLite",
-    ),
-]
+# Accessibility does not depend on the database: CI's PostgreSQL run skips the sweep (it ran on SQLite).
+pytestmark = [pytest.mark.browser, pytest.mark.database_independent]
 
 BLOCKING = ("serious", "critical")
 MODES = ("standard", "elder")

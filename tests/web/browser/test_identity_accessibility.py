@@ -61,6 +61,7 @@ class Audit:
         return {name: found for name, found in out.items() if found}
 
 
+@pytest.mark.database_independent  # axe and page layout: the same on any database
 @pytest.mark.parametrize("locale", ["zh", "en"])
 def test_the_identity_pages_have_no_serious_axe_violations(browser, live_server, db, locale):  # type: ignore[no-untyped-def]
     base = _localhost(live_server)

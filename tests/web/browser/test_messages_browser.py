@@ -97,6 +97,7 @@ def audit_page(browser, live_server, db):  # type: ignore[no-untyped-def]
     context.close()
 
 
+@pytest.mark.database_independent  # axe and page layout: the same on any database
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_inbox_pages_pass_axe_and_have_44px_targets(audit_page, live_server, db, lang: str) -> None:  # type: ignore[no-untyped-def]
     page = audit_page

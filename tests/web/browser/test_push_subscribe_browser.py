@@ -326,6 +326,7 @@ def _audit(pg, name: str) -> tuple[list, list]:  # type: ignore[no-untyped-def]
     return serious, _small_targets(pg)
 
 
+@pytest.mark.database_independent  # axe and page layout: the same on any database
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_state_explains_itself_passes_axe_and_has_44px_targets(
     open_page, db, web_push, localhost, monkeypatch, lang: str

@@ -163,6 +163,7 @@ _SMALL = """() => {
 }"""
 
 
+@pytest.mark.database_independent  # axe and page layout: the same on any database
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_shell_pages_pass_axe_in_both_languages(audit_page, db, tmp_path, lang):
     page = audit_page
