@@ -33,14 +33,55 @@ hypothesis_settings.register_profile("atrium", deadline=None)
 hypothesis_settings.load_profile("atrium")
 
 
+_reads_the_environment: dict[str, bool] = {}
+
+
+def _database_independent(item: pytest.Item) -> bool:
+    """Marked so, or never touching the database under test: no `database` fixture (every database fixture
+    depends on it), no postgres/nats marker, and a module that does not read ATRIUM_TEST_* itself."""
+    if item.get_closest_marker("database_independent"):
+        return True
+    if "database" in getattr(item, "fixturenames", ()) or item.get_closest_marker("postgres"):
+        return False
+    if item.get_closest_marker("nats"):
+        return False
+    path = str(item.path)
+    if path not in _reads_the_environment:
+        _reads_the_environment[path] = "ATRIUM_TEST_" in item.path.read_text(encoding="utf-8")
+    return not _reads_the_environment[path]
+
+
+# The longest test modules (minutes, not seconds): handed to the xdist workers first, so that no worker
+# starts one of them last while the other has finished (`--dist loadfile` keeps a module on one worker).
+LONGEST_FIRST = (
+    "tests/system/test_concurrency_pg.py",
+    "tests/web/browser/test_accessibility_sweep.py",
+    "tests/web/test_fuzz_api.py",
+    "tests/system/test_crash_pg.py",
+    "tests/bench/test_harness.py",
+    "tests/bench/test_auth_bench.py",
+    "tests/web/test_authorization_matrix.py",
+    "tests/bench/test_pwa_bench.py",
+    "tests/ledger/test_properties.py",
+)
+
+
+def _order(item: pytest.Item) -> int:
+    path = item.path.as_posix()
+    return next((i for i, name in enumerate(LONGEST_FIRST) if path.endswith(name)), len(LONGEST_FIRST))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """CI runs the suite twice (SQLite, then PostgreSQL); with ATRIUM_TEST_SKIP_DATABASE_INDEPENDENT=1 the
-    second run skips what cannot depend on the database under test. A developer's single run keeps them."""
+    """Longest modules first (a stable sort: the order inside a module is kept). CI runs the suite twice
+    (SQLite, then PostgreSQL); with ATRIUM_TEST_SKIP_DATABASE_INDEPENDENT=1 the second run skips what
+    cannot depend on the database under test (pure rules, page audits, benchmark smoke runs on their own
+    files). A developer's single run keeps them."""
+    items.sort(key=_order)
     if os.environ.get("ATRIUM_TEST_SKIP_DATABASE_INDEPENDENT") != "1":
         return
     skip = pytest.mark.skip(reason="database-independent: ran in CI's SQLite run")
     for item in items:
-        if item.get_closest_marker("database_independent"):
+        if _database_independent(item):
             item.add_marker(skip)
 
 
@@ -105,7 +146,14 @@ def db(database: Database) -> Iterator[Database]:
             for name in tables:
                 conn.exec_driver_sql(f'DELETE FROM "{name}"')
         else:
-            conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{n}"' for n in tables) + " CASCADE")
+            # TRUNCATE costs per table named (PostgreSQL swaps each table's files), and a test writes to a
+            # few of ~80 tables: one round trip finds those, and only they are truncated.
+            probe = " UNION ALL ".join(
+                f"SELECT '{n}' WHERE EXISTS (SELECT 1 FROM \"{n}\")" for n in tables
+            )
+            written = [row[0] for row in conn.exec_driver_sql(probe)]
+            if written:
+                conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{n}"' for n in written) + " CASCADE")
 
 
 @pytest.fixture()
