@@ -37,9 +37,14 @@ _reads_the_environment: dict[str, bool] = {}
 
 
 def _database_independent(item: pytest.Item) -> bool:
-    """Marked so, or never touching the database under test: no `database` fixture (every database fixture
-    depends on it), no postgres/nats marker, and a module that does not read ATRIUM_TEST_* itself."""
+    """Marked so, a browser test, or never touching the database under test: no `database` fixture (every
+    database fixture depends on it), no postgres/nats marker, and a module that does not read ATRIUM_TEST_*
+    itself."""
     if item.get_closest_marker("database_independent"):
+        return True
+    # Chromium drives the same pages whose HTTP tests run on PostgreSQL too; what the browser adds (layout,
+    # scripts, focus, axe) does not depend on the database behind the page.
+    if item.get_closest_marker("browser") or "browser" in getattr(item, "fixturenames", ()):
         return True
     if "database" in getattr(item, "fixturenames", ()) or item.get_closest_marker("postgres"):
         return False
@@ -74,7 +79,7 @@ def _order(item: pytest.Item) -> int:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Longest modules first (a stable sort: the order inside a module is kept). CI runs the suite twice
     (SQLite, then PostgreSQL); with ATRIUM_TEST_SKIP_DATABASE_INDEPENDENT=1 the second run skips what
-    cannot depend on the database under test (pure rules, page audits, benchmark smoke runs on their own
+    cannot depend on the database under test (pure rules, browser tests, benchmark smoke runs on their own
     files). A developer's single run keeps them."""
     items.sort(key=_order)
     if os.environ.get("ATRIUM_TEST_SKIP_DATABASE_INDEPENDENT") != "1":
