@@ -1,0 +1,1 @@
+"""The pure decision path: feature state, rule language, lists, model and how they combine. No I/O."""

@@ -1,0 +1,392 @@
+"""The streaming feature state: what the decision path knows about each entity when an event arrives.
+
+`FeatureState.features(event)` returns the event's feature vector (`dict[str, float]`, flags 0/1, NaN where
+a feature does not apply) *as of* the event; it does not mutate. `observe(event)` adds the event after the
+decision; `label(event_id, fraud, at)` records a label that *arrives* at `at`.
+
+Features (`FEATURE_NAMES`, stable order; `feature_names_for(kinds)` is the subset a stream with only
+those entity kinds can fill):
+- the event: `amount` (major units), `hour_of_day`, `is_night`, `day_of_week`, `is_weekend` (local time
+  via `utc_offset_s`), `geo_distance_km` / `geo_speed_kmh` from the payer's last located event;
+- for each entity kind K (customer, card, account, device, payee, terminal, ip): `K_count_W`,
+  `K_amount_sum_W` for W in 1h/1d/7d/30d, `K_seconds_since_last`; for the payer kinds also
+  `K_amount_mean_W`, `K_amount_ratio_7d/30d`, `K_amount_ratio_median_30d`, `K_amount_zscore_30d`,
+  `K_amount_max_ratio_30d` (the amount against the holder's largest of 30 days) and
+  `K_amount_peak_ratio_7d` (the holder's largest amount of the previous 7 days against its 30-day median:
+  a recent spending spike, which one odd purchase alone does not make);
+- delayed labels per kind: `K_count_delayed_W`, `K_fraud_share_W` (W in 1d/7d/30d),
+  `K_days_since_fraud`, `K_days_since_first_fraud`, `K_count_since_fraud` (frauds within the retention
+  horizon, 30 days + the label delay);
+- relations: `payee_new_for_customer`, `terminal_new_for_customer`, `device_new_for_customer`,
+  `ip_new_for_customer` (not seen with this payer within the 30-day horizon).
+
+Invariants:
+- Sliding windows (1h, 1d, 7d, 30d) are `(t - w, t]` and include the event itself, as the handbook's
+  features do. "Relative" features (`*_amount_ratio_*`, `*_amount_zscore_30d`, `*_amount_max_ratio_30d`,
+  `*_amount_peak_ratio_7d`) compare with the holder's *previous* events only.
+- A label is invisible before it arrives: delayed-label aggregates count a fraud only if its label arrived
+  at or before the event being decided. Their windows end where labels are complete, `(t - delay - w,
+  t - delay]`; unlabelled events count as genuine (banks confirm frauds, not the genuine majority).
+- Nothing older than `retention_s` (30 days + the label delay) is needed, so `evict(now)` may drop it and
+  the vectors stay identical.
+- The hot path is O(log n) per window (bisect over per-entity time lists with prefix sums of amounts); the
+  one O(n) step is the order statistics (median, maxima) of the holder's 30 days of amounts.
+
+Restoring after a restart (the service): `warm(events, labels)` replays logged events (any order; sorted
+here) and then the labels `(event_id, fraud, arrived_at)` that arrived. `has(kind, key)` says whether an
+entity is cached, `last_event_at` how far the state reaches, and `entities_cached()` how many are held.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable
+from typing import Final, NamedTuple
+
+from atrium.kit.money import CURRENCY_EXPONENT
+from atrium.risk.domain.events import ENTITY_KINDS, RiskEvent
+from atrium.risk.domain.features.series import EMPTY, Series
+
+HOUR: Final = 3600.0
+DAY: Final = 86400.0
+WINDOWS: Final = (("1h", HOUR), ("1d", DAY), ("7d", 7 * DAY), ("30d", 30 * DAY))
+LABEL_WINDOWS: Final = (("1d", DAY), ("7d", 7 * DAY), ("30d", 30 * DAY))
+# Entities whose own amount history the amount is compared with (the payer side).
+HOLDER_KINDS: Final = ("customer", "card", "account")
+# Counterparties flagged when new for the payer (`<kind>_new_for_customer`).
+RELATION_KINDS: Final = ("payee", "terminal", "device", "ip")
+HORIZON_S: Final = 30 * DAY
+_WEEK: Final = 7 * DAY
+NAN: Final = math.nan
+_GEO_MIN_HOURS: Final = 1 / 60  # two located events a second apart are not a 36,000 km/h journey
+
+
+class _KindNames(NamedTuple):
+    """A kind's feature names, built once so the hot path formats no strings."""
+
+    windows: tuple[tuple[float, str, str, str | None, str | None], ...]  # span, count, sum, mean, ratio
+    zscore: str | None
+    ratio_median: str
+    max_ratio: str
+    peak_ratio: str
+    since_last: str
+    label_windows: tuple[tuple[float, str, str], ...]  # span, count_delayed, fraud_share
+    days_since_fraud: str
+    days_since_first_fraud: str
+    count_since_fraud: str
+
+    def all(self) -> tuple[str, ...]:
+        names: list[str] = []
+        for window in self.windows:
+            names += [window[1], window[2]]
+        names += [w[3] for w in self.windows if w[3]]
+        names += [w[4] for w in self.windows if w[4]]
+        if self.zscore:
+            names += [self.ratio_median, self.zscore, self.max_ratio, self.peak_ratio]
+        names.append(self.since_last)
+        for _, count, share in self.label_windows:
+            names += [count, share]
+        names += [self.days_since_fraud, self.days_since_first_fraud, self.count_since_fraud]
+        return tuple(names)
+
+
+def _kind_names(kind: str) -> _KindNames:
+    holder = kind in HOLDER_KINDS
+    windows = tuple(
+        (span, f"{kind}_count_{w}", f"{kind}_amount_sum_{w}", f"{kind}_amount_mean_{w}" if holder else None,
+         f"{kind}_amount_ratio_{w}" if holder and w in ("7d", "30d") else None)
+        for w, span in WINDOWS
+    )
+    return _KindNames(
+        windows=windows,
+        zscore=f"{kind}_amount_zscore_30d" if holder else None,
+        ratio_median=f"{kind}_amount_ratio_median_30d",
+        max_ratio=f"{kind}_amount_max_ratio_30d",
+        peak_ratio=f"{kind}_amount_peak_ratio_7d",
+        since_last=f"{kind}_seconds_since_last",
+        label_windows=tuple((span, f"{kind}_count_delayed_{w}", f"{kind}_fraud_share_{w}")
+                            for w, span in LABEL_WINDOWS),
+        days_since_fraud=f"{kind}_days_since_fraud",
+        days_since_first_fraud=f"{kind}_days_since_first_fraud",
+        count_since_fraud=f"{kind}_count_since_fraud",
+    )
+
+
+_EVENT_NAMES: Final = ("amount", "hour_of_day", "is_night", "day_of_week", "is_weekend",
+                       "geo_distance_km", "geo_speed_kmh")
+_RELATION_NAMES: Final = tuple(f"{kind}_new_for_customer" for kind in RELATION_KINDS)
+_NAMES: Final = {kind: _kind_names(kind) for kind in ENTITY_KINDS}
+_KIND_NAN: Final = {kind: dict.fromkeys(names.all(), NAN) for kind, names in _NAMES.items()}
+
+# The stable, ordered vocabulary of features (the rule language validates names against it; a model
+# stores the subset and order it was trained on).
+FEATURE_NAMES: Final[tuple[str, ...]] = (
+    _EVENT_NAMES + _RELATION_NAMES + tuple(n for kind in ENTITY_KINDS for n in _NAMES[kind].all())
+)
+
+
+def feature_names_for(kinds: Iterable[str]) -> tuple[str, ...]:
+    """The features that can have a value when events carry only these entity kinds (FEATURE_NAMES order):
+    a feature log for such a stream needs no other column."""
+    present = set(kinds)
+    has_payer = bool(present & set(HOLDER_KINDS))
+    absent = {n for kind in ENTITY_KINDS if kind not in present for n in _NAMES[kind].all()}
+    absent |= {name for kind, name in zip(RELATION_KINDS, _RELATION_NAMES, strict=True)
+               if not (has_payer and kind in present)}
+    return tuple(n for n in FEATURE_NAMES if n not in absent)
+
+
+def amount_major(event: RiskEvent) -> float:
+    return event.amount_minor / 10 ** CURRENCY_EXPONENT.get(event.currency, 2)
+
+
+def _payer(event: RiskEvent) -> tuple[str, str] | None:
+    """Whose habits "new payee / new device" refer to: the customer, else the card, else the account."""
+    for kind in HOLDER_KINDS:
+        key = getattr(event, kind)
+        if key is not None:
+            return kind, key
+    return None
+
+
+def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
+
+
+class FeatureState:
+    """Per-entity sliding windows and delayed-label aggregates, in memory. Not thread-safe: one owner."""
+
+    def __init__(self, label_delay_s: float = 7 * DAY, *, utc_offset_s: float = 0.0,
+                 horizon_s: float = HORIZON_S) -> None:
+        self.label_delay_s = float(label_delay_s)
+        self.utc_offset_s = float(utc_offset_s)  # local time of day for hour_of_day / is_night
+        self.horizon_s = float(horizon_s)
+        self.retention_s = self.horizon_s + self.label_delay_s
+        self._series: dict[str, dict[str, Series]] = {kind: {} for kind in ENTITY_KINDS}
+        # (payer kind, payer key, relation kind, relation key) -> (last seen at, its event id, previous at)
+        self._relations: dict[tuple[str, str, str, str], tuple[float, str, float | None]] = {}
+        self._geo: dict[tuple[str, str], tuple[float, float, float]] = {}
+        # event id -> (time, entity keys in ENTITY_KINDS order): only atomic values, so the garbage
+        # collector stops tracking these tuples (hundreds of thousands of objects it would otherwise scan
+        # on every full collection, a pause on the decision path).
+        self._events: dict[str, tuple[float, tuple[str | None, ...]]] = {}
+        self._order: deque[tuple[float, str]] = deque()
+        self._labels: dict[str, tuple[bool, float]] = {}
+        self.last_event_at: float | None = None
+
+    # ---- reading -------------------------------------------------------------------------------------
+    def features(self, event: RiskEvent) -> dict[str, float]:
+        now = event.at
+        amount = amount_major(event)
+        seen = event.event_id in self._events  # re-scoring an observed event must not count it twice
+        local = now + self.utc_offset_s
+        hour = int((local % DAY) // HOUR)
+        dow = (int(local // DAY) + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
+        out: dict[str, float] = {
+            "amount": amount, "hour_of_day": float(hour), "is_night": 1.0 if hour < 6 else 0.0,
+            "day_of_week": float(dow), "is_weekend": 1.0 if dow >= 5 else 0.0,
+        }
+        payer = _payer(event)
+        self._geo_features(event, payer, out)
+        self._relation_features(event, payer, out)
+        for kind in ENTITY_KINDS:
+            key = getattr(event, kind)
+            if key is None:
+                out.update(_KIND_NAN[kind])
+                continue
+            series = self._series[kind].get(key, EMPTY)
+            self._entity_features(kind, series, now, amount, seen, out)
+        return out
+
+    def _entity_features(self, kind: str, s: Series, now: float, amount: float, seen: bool,
+                         out: dict[str, float]) -> None:
+        names = _NAMES[kind]
+        hi = s.upto(now)
+        # With the event itself already in the series (seen), windows hold it once; otherwise add it.
+        add_n, add_sum = (0, 0.0) if seen else (1, amount)
+        lo_7d = hi
+        for span, count_name, sum_name, mean_name, ratio_name in names.windows:
+            lo = s.upto(now - span)
+            if span == _WEEK:
+                lo_7d = lo
+            n, total = hi - lo + add_n, s.sum(lo, hi) + add_sum
+            out[count_name] = float(n)
+            out[sum_name] = total
+            if mean_name:
+                out[mean_name] = total / n if n else NAN
+            if ratio_name:
+                prev_n, prev_sum = n - 1, total - amount
+                mean = prev_sum / prev_n if prev_n > 0 else NAN
+                out[ratio_name] = amount / mean if mean > 0 else NAN
+        if names.zscore:
+            # The last window is 30 days: lo, mean and prev_n are the previous 30 days' (without the event).
+            out[names.zscore] = _zscore(s, lo, hi, amount, seen, mean, prev_n)
+            median, largest, peak = s.order_stats(lo, hi, lo_7d, amount if seen else None)
+            out[names.ratio_median] = amount / median if median > 0 else NAN
+            out[names.max_ratio] = amount / largest if largest > 0 else NAN
+            out[names.peak_ratio] = peak / median if median > 0 else NAN
+        before = s.before(now)
+        out[names.since_last] = now - before if before is not None else NAN
+        end = now - self.label_delay_s
+        hi_d = s.upto(end)
+        for span, count_name, share_name in names.label_windows:
+            count = hi_d - s.upto(end - span)
+            out[count_name] = float(count)
+            out[share_name] = min(1.0, s.frauds_between(end - span, end, now) / count) if count else 0.0
+        # How long the entity has shown confirmed fraud, and how many events it has had since the last one
+        # that would have been reported by now (a merchant whose compromise is over has genuine ones).
+        # Only frauds within the retention horizon count, so eviction never changes a vector.
+        since = now - self.retention_s
+        last_fraud = s.last_fraud(now, since)
+        if last_fraud is None:
+            out[names.days_since_fraud] = out[names.days_since_first_fraud] = NAN
+            out[names.count_since_fraud] = NAN
+        else:
+            out[names.days_since_fraud] = (now - last_fraud) / DAY
+            out[names.days_since_first_fraud] = (now - s.first_fraud(now, since)) / DAY  # type: ignore[operator]
+            out[names.count_since_fraud] = float(max(0, hi_d - s.upto(last_fraud)))
+
+    def _relation_features(self, event: RiskEvent, payer: tuple[str, str] | None,
+                           out: dict[str, float]) -> None:
+        for kind, name in zip(RELATION_KINDS, _RELATION_NAMES, strict=True):
+            key = getattr(event, kind)
+            if key is None or payer is None:
+                out[name] = NAN
+                continue
+            rec = self._relations.get((payer[0], payer[1], kind, key))
+            if rec is None:
+                out[name] = 1.0
+                continue
+            last, last_id, previous = rec
+            if last_id == event.event_id:  # re-scoring the event that made the last sighting
+                last = previous  # type: ignore[assignment]
+                if last is None:
+                    out[name] = 1.0
+                    continue
+            out[name] = 1.0 if last < event.at - self.horizon_s else 0.0
+
+    def _geo_features(self, event: RiskEvent, payer: tuple[str, str] | None, out: dict[str, float]) -> None:
+        out["geo_distance_km"] = out["geo_speed_kmh"] = NAN
+        if payer is None or event.lat is None or event.lon is None:
+            return
+        last = self._geo.get(payer)
+        if last is None or last[0] > event.at:
+            return
+        km = _haversine_km(last[1], last[2], event.lat, event.lon)
+        out["geo_distance_km"] = km
+        out["geo_speed_kmh"] = km / max((event.at - last[0]) / HOUR, _GEO_MIN_HOURS)
+
+    # ---- writing -------------------------------------------------------------------------------------
+    def observe(self, event: RiskEvent) -> None:
+        """Add a decided event. Idempotent on `event_id` (a retried decision is not counted twice)."""
+        if event.event_id in self._events:
+            return
+        now = event.at
+        self._events[event.event_id] = (now, tuple(getattr(event, kind) for kind in ENTITY_KINDS))
+        self._order.append((now, event.event_id))
+        if self.last_event_at is None or now > self.last_event_at:
+            self.last_event_at = now
+        amount = amount_major(event)
+        for kind in ENTITY_KINDS:
+            key = getattr(event, kind)
+            if key is not None:
+                table = self._series[kind]
+                series = table.get(key)
+                if series is None:
+                    series = table[key] = Series()
+                series.add(now, amount)
+        payer = _payer(event)
+        if payer is None:
+            return
+        for kind in RELATION_KINDS:
+            key = getattr(event, kind)
+            if key is not None:
+                rk = (payer[0], payer[1], kind, key)
+                rec = self._relations.get(rk)
+                if rec is None or rec[0] <= now:
+                    self._relations[rk] = (now, event.event_id, rec[0] if rec else None)
+        if event.lat is not None and event.lon is not None:
+            last = self._geo.get(payer)
+            if last is None or last[0] <= now:
+                self._geo[payer] = (now, event.lat, event.lon)
+
+    def label(self, event_id: str, fraud: bool, at: float, event: RiskEvent | None = None) -> bool:
+        """A label arrives at `at`. Returns False if the event is unknown (neither held nor given).
+
+        A later genuine label withdraws an earlier fraud label (an analyst's correction)."""
+        held = self._events.get(event_id)
+        if held is None:
+            if event is None:
+                return False
+            held = (event.at, tuple(getattr(event, kind) for kind in ENTITY_KINDS))
+        event_at, keys = held
+        previous = self._labels.get(event_id)
+        was_fraud = previous is not None and previous[0]
+        if fraud == was_fraud:
+            return True  # nothing changes (most labels: genuine, never flagged; not even stored)
+        self._labels[event_id] = (bool(fraud), float(at))
+        for kind, key in zip(ENTITY_KINDS, keys, strict=True):
+            if key is None:
+                continue
+            table = self._series[kind]
+            series = table.get(key)
+            if fraud:
+                if series is None:
+                    series = table[key] = Series()
+                series.add_fraud(event_at, float(at))
+            elif series is not None:
+                series.remove_fraud(event_at)
+        return True
+
+    def warm(self, events: Iterable[RiskEvent], labels: Iterable[tuple[str, bool, float]] = ()) -> None:
+        """Rebuild from the decision log: events (any order), then labels (event_id, fraud, arrived_at)."""
+        for event in sorted(events, key=lambda e: e.at):
+            self.observe(event)
+        for event_id, fraud, arrived_at in sorted(labels, key=lambda lab: lab[2]):
+            self.label(event_id, fraud, arrived_at)
+
+    def evict(self, now: float) -> int:
+        """Drop what no window can reach any more (older than `now - retention_s`)."""
+        return self.evict_older_than(now - self.retention_s)
+
+    def evict_older_than(self, ts: float) -> int:
+        """Forget events before `ts` (entity windows, relations, the label index). Returns events dropped."""
+        dropped = 0
+        while self._order and self._order[0][0] < ts:
+            _, event_id = self._order.popleft()
+            self._events.pop(event_id, None)
+            self._labels.pop(event_id, None)
+            dropped += 1
+        for table in self._series.values():
+            for key in [k for k, s in table.items() if s.evict_before(ts)]:
+                del table[key]
+        self._relations = {k: r for k, r in self._relations.items() if r[0] >= ts}
+        self._geo = {k: g for k, g in self._geo.items() if g[0] >= ts}
+        return dropped
+
+    # ---- presence --------------------------------------------------------------------------------------
+    def has(self, kind: str, key: str) -> bool:
+        return key in self._series[kind]
+
+    def has_event(self, event_id: str) -> bool:
+        return event_id in self._events
+
+    def entities_cached(self) -> int:
+        return sum(len(table) for table in self._series.values())
+
+    def events_cached(self) -> int:
+        return len(self._events)
+
+
+def _zscore(s: Series, lo: int, hi: int, amount: float, seen: bool, mean: float, prev_n: int) -> float:
+    if prev_n < 2 or math.isnan(mean):
+        return NAN
+    sq = s.sum_sq(lo, hi) - (amount * amount if seen else 0.0)
+    var = sq / prev_n - mean * mean
+    if var <= 1e-12 * max(1.0, mean * mean):
+        return NAN
+    return (amount - mean) / math.sqrt(var)
