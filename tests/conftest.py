@@ -9,6 +9,7 @@ commit at the edge stay isolated.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,13 @@ from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 os.environ.setdefault("ATRIUM_ENV", "test")
+# The anti-fraud decision's time budgets are milliseconds; two xdist workers, a browser and a database on two
+# cores can stall a thread longer than that, and a timed-out decision follows the channel's fail policy
+# (challenge or hold) — an outcome the test did not ask for. Tests that exercise the budget set their own.
+os.environ.setdefault("ATRIUM_RISK__POLICIES", json.dumps({
+    channel: {"timeout_ms": 10_000}
+    for channel in ("transfer", "qr", "card", "login", "device", "payee", "api")
+}))
 
 from atrium.config import reset_settings_cache  # noqa: E402
 from atrium.db import runtime as db_runtime  # noqa: E402

@@ -141,6 +141,42 @@ class StaffSettings(BaseModel):
     reveal_window_s: int = Field(default=3600, ge=60, le=86_400)
 
 
+class RiskSettings(BaseModel):
+    """Anti-fraud (atrium.risk): the feature state's cache, labels, retraining, monitoring, channel policies.
+
+    `policies` overrides the domain's per-channel defaults (`risk.domain.decide.DEFAULT_POLICIES`) field by
+    field, e.g. ATRIUM_RISK__POLICIES='{"card": {"on_timeout": "deny", "timeout_ms": 30}}'. Entity keys of
+    IPs, devices and payees are keyed hashes under a key derived from `security.pii_key` (no extra secret).
+    """
+
+    label_delay_days: float = Field(default=7.0, ge=0, le=90)  # a decision unlabelled this long is genuine
+    horizon_days: int = Field(default=30, ge=30, le=365)  # history kept per entity (the longest window: 30d)
+    revision_ttl_ms: int = Field(default=0, ge=0, le=60_000)  # 0: check rules/lists/models every decision
+    state_refresh_ms: int = Field(default=0, ge=0, le=60_000)  # 0: read other processes' decisions each time
+    gap_timeout_s: float = Field(default=120.0, ge=1)  # a log position unseen this long was rolled back
+    max_cached_entities: int = Field(default=200_000, ge=100)
+    policies: dict[str, dict[str, float | str]] = Field(default_factory=dict)
+    case_on_deny: bool = False  # open an analyst case for denied activity too (review always opens one)
+    utc_offset_h: float = Field(default=8.0, ge=-12, le=14)  # local time for hour_of_day / is_night
+    retrain_every_days: float = Field(default=7.0, gt=0)  # risk.retrain trains a challenger this often
+    retrain_window_days: int = Field(default=28, ge=1, le=365)
+    retrain_min_rows: int = Field(default=500, ge=10)
+    retrain_min_frauds: int = Field(default=20, ge=1)
+    monitor_window_h: int = Field(default=72, ge=1, le=24 * 30)
+    monitor_batch: int = Field(default=500, ge=1, le=100_000)
+
+
+class RiskApiSettings(BaseModel):
+    """The decision API for external channels (atrium.risk.endpoints): channel keys and the decision log's
+    group commit (each answered decision is committed first; concurrent ones share one COMMIT)."""
+
+    key_cache_s: float = Field(default=10.0, ge=0, le=300)  # a revoked key stops working within this
+    max_batch: int = Field(default=32, ge=1, le=500)  # decisions logged in one transaction
+    max_wait_ms: float = Field(default=0.0, ge=0, le=50)  # 0: a batch is whatever waits while one commits
+    pg_writers: int = Field(default=2, ge=1, le=8)  # writer threads on PostgreSQL (SQLite has one)
+    max_body_bytes: int = Field(default=8192, ge=1024, le=1_048_576)
+
+
 class SupportSettings(BaseModel):
     """Reaching a person at the bank: the customer hotline, which elder mode keeps one tap away (a `tel:`
     link in the app bar) and the settings page always shows. Digits, spaces, dashes and a leading +."""
@@ -197,6 +233,8 @@ class Settings(BaseSettings):
     messages: MessagesSettings = Field(default_factory=MessagesSettings)
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
     staff: StaffSettings = Field(default_factory=StaffSettings)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
+    risk_api: RiskApiSettings = Field(default_factory=RiskApiSettings)
 
     @model_validator(mode="after")
     def _apply_aliases_and_refuse_dev_secrets(self) -> Settings:

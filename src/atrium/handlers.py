@@ -9,3 +9,5 @@ from __future__ import annotations
 
 from atrium.accounts import handlers as _accounts  # noqa: F401
 from atrium.messages import handlers as _messages  # noqa: F401
+from atrium.payments import handlers as _payments  # noqa: F401
+from atrium.risk import handlers as _risk  # noqa: F401

@@ -25,6 +25,8 @@ from atrium.payments.merchants import models as _merchants  # noqa: F401
 from atrium.payments.orders import models as _orders  # noqa: F401
 from atrium.payments.qr import models as _qr  # noqa: F401
 from atrium.payments.rail import models as _rail  # noqa: F401
+from atrium.risk import channel_models as _risk_channels  # noqa: F401
+from atrium.risk import models as _risk  # noqa: F401
 from atrium.staff import ddl as _staff_ddl
 from atrium.staff import models as _staff  # noqa: F401
 

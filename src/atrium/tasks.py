@@ -10,3 +10,4 @@ import atrium.ledger.tasks  # noqa: F401
 import atrium.messages.tasks  # noqa: F401
 import atrium.payments.orders.tasks  # noqa: F401
 import atrium.payments.tasks  # noqa: F401
+import atrium.risk.tasks  # noqa: F401

@@ -113,6 +113,23 @@ class TransferInitiated(Event):
 
 
 @event_type
+class TransferHeld(Event):
+    """The anti-fraud decision held a transfer for review: the payer's money is on hold until an analyst
+    releases it (then TransferCompleted, or TransferInitiated for another bank) or confirms fraud."""
+
+    type: ClassVar[str] = "TransferHeld"
+    transfer_id: str
+    kind: str
+    from_account_id: str
+    amount_minor: int
+    currency: str
+    customer_id: str
+
+    def aggregate_id(self) -> str | None:
+        return self.transfer_id
+
+
+@event_type
 class TransferReturned(Event):
     type: ClassVar[str] = "TransferReturned"
     transfer_id: str
@@ -205,6 +222,95 @@ class SecurityChangeRecorded(Event):
     customer_id: str
     action: str
     change_id: str
+
+    def aggregate_id(self) -> str | None:
+        return self.customer_id
+
+
+# --- risk (anti-fraud) -------------------------------------------------------------------------------
+# `subject_ref` is what the producer asked risk to decide (a transfer id, an idempotency reference, a card
+# network's transaction id); `transfer_id` is set when payments attached its transfer to the decision.
+
+
+@event_type
+class RiskReviewOpened(Event):
+    """An activity was held for an analyst's review; whoever holds its money waits for Released/Rejected."""
+
+    type: ClassVar[str] = "RiskReviewOpened"
+    decision_id: str
+    case_id: str
+    channel: str
+    subject_ref: str
+    transfer_id: str | None = None
+    customer_id: str | None = None
+
+    def aggregate_id(self) -> str | None:
+        return self.decision_id
+
+
+@event_type
+class RiskReviewReleased(Event):
+    """The analyst released a held activity: let it through."""
+
+    type: ClassVar[str] = "RiskReviewReleased"
+    decision_id: str
+    case_id: str
+    channel: str
+    subject_ref: str
+    staff_id: str
+    transfer_id: str | None = None
+    customer_id: str | None = None
+
+    def aggregate_id(self) -> str | None:
+        return self.decision_id
+
+
+@event_type
+class RiskReviewRejected(Event):
+    """The analyst confirmed fraud on a held activity: cancel it and return any held money."""
+
+    type: ClassVar[str] = "RiskReviewRejected"
+    decision_id: str
+    case_id: str
+    channel: str
+    subject_ref: str
+    staff_id: str
+    transfer_id: str | None = None
+    customer_id: str | None = None
+
+    def aggregate_id(self) -> str | None:
+        return self.decision_id
+
+
+@event_type
+class FraudConfirmed(Event):
+    """A decision's activity was confirmed as fraud (the label feeds the next model)."""
+
+    type: ClassVar[str] = "FraudConfirmed"
+    decision_id: str
+    channel: str
+    subject_ref: str
+    source: str  # analyst | customer | chargeback …
+    case_id: str | None = None
+    customer_id: str | None = None
+
+    def aggregate_id(self) -> str | None:
+        return self.decision_id
+
+
+@event_type
+class RiskAlertRaised(Event):
+    """Tell the customer about risky activity on their account (the inbox shows it in-app). `source`:
+    "decision" (denied or held now), "challenge" (a step-up failed or was disowned), "monitor" (completed
+    activity that scores high on a later look). Reason codes only, never entity keys or amounts' owners."""
+
+    type: ClassVar[str] = "RiskAlertRaised"
+    customer_id: str
+    decision_id: str
+    channel: str
+    outcome: str
+    reason_codes: list[str]
+    source: str
 
     def aggregate_id(self) -> str | None:
         return self.customer_id

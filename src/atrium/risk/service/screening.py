@@ -1,0 +1,201 @@
+"""Screening: one decision per subject, within the channel's time budget, logged as the feature log.
+
+- Idempotent on (channel, subject_ref): a repeated subject gets its first decision back (`replayed`) and is
+  not observed again, so velocity features never count a retry. The same subject with different money
+  facts (amount, currency, payer, payee, …) is a `SubjectConflict`. Two processes deciding one subject at
+  once: the unique constraint keeps the first, and the second returns it.
+- The budget (`ChannelPolicy.timeout_ms`) covers waiting for the feature state, bringing it up to date
+  with the log and the engine's run. The engine runs on the process's one engine thread; if it does not
+  answer in time, or raises, the channel's `on_timeout` outcome applies with reason `risk.unavailable`
+  (`decide.fallback`), the decision is logged with `fallback` set, and a warning is logged. A late engine
+  changes nothing: it reads a read-only view of the state (service/state.py).
+- `engine_override` swaps the engine for tests (a slow or failing one shows the fail policies).
+- After deciding: `review` opens a held case and emits RiskReviewOpened; `review` and `deny` (not fallback
+  ones: nothing was found) emit RiskAlertRaised for the customer's inbox; `deny` opens a case too when
+  `risk.case_on_deny` is set.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from atrium.config import get_settings
+from atrium.events import outbox
+from atrium.events.catalogue import RiskAlertRaised, RiskReviewOpened
+from atrium.kit import clock
+from atrium.kit.hashing import fingerprint
+from atrium.kit.ids import new_id
+from atrium.logs import get_logger
+from atrium.risk import repository
+from atrium.risk.domain.decide import ChannelPolicy, Decision, fallback
+from atrium.risk.domain.engine import Engine
+from atrium.risk.domain.events import RiskEvent
+from atrium.risk.errors import SubjectConflict
+from atrium.risk.models import RiskDecision
+from atrium.risk.schemas import DecisionRead, RiskEventIn
+from atrium.risk.service import cases as case_service
+from atrium.risk.service import entities, setup, state, views
+from atrium.risk.service.setup import Setup
+
+log = get_logger("atrium.risk.screening")
+
+
+class EngineLike(Protocol):
+    def decide(self, event: RiskEvent, now: float | None = None) -> Decision: ...
+
+
+_override: EngineLike | None = None
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+@contextmanager
+def engine_override(engine: EngineLike) -> Iterator[None]:
+    """Decide with `engine` instead of the configured one (tests: a slow or failing engine)."""
+    global _override
+    previous, _override = _override, engine
+    try:
+        yield
+    finally:
+        _override = previous
+
+
+def _engine_thread() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="risk-engine")
+        return _pool
+
+
+def _facts(event: RiskEvent, occurred_given: bool) -> str:
+    """What a retry must repeat: the money and who is involved (not the IP, device or place, which may
+    change between a request and its retry)."""
+    return fingerprint({
+        "channel": event.channel, "amount_minor": event.amount_minor, "currency": event.currency,
+        "customer": event.customer, "card": event.card, "account": event.account, "payee": event.payee,
+        "terminal": event.terminal, "at": event.at if occurred_given else None,
+    })
+
+
+def screen(session: Session, event: RiskEventIn) -> DecisionRead:
+    """Decide `event` (see the module docstring). Flushes; the caller commits."""
+    now = clock.now()
+    occurred = event.occurred_at or now
+    risk_event, displays = entities.event_of(new_id("rskd"), event, occurred.timestamp())
+    facts = _facts(risk_event, event.occurred_at is not None)
+    existing = repository.decision_by_subject(session, event.channel, event.subject_ref)
+    if existing is not None:
+        return _replay(session, existing, facts)
+
+    config = setup.current(session)
+    policy = config.policy(event.channel)
+    cache = state.current()
+    started = time.perf_counter_ns()
+    decision = _decide(session, cache, config, policy, risk_event, now.timestamp())
+    latency_us = (time.perf_counter_ns() - started) // 1000
+    values = _values(event, risk_event, occurred, displays, facts, decision, config, latency_us)
+    if not repository.insert_decision(session, values):
+        winner = repository.decision_by_subject(session, event.channel, event.subject_ref)
+        if winner is None:  # pragma: no cover - the unique constraint fired, so a row exists
+            raise RuntimeError("risk decision insert failed without a conflicting row")
+        return _replay(session, winner, facts)
+    state.written(session, risk_event.event_id)
+    row = RiskDecision(**values)  # the logged row's values, for what follows (not added to the session)
+    case_id = _follow_up(session, row, decision)
+    return views.decision_read(row, case_id=case_id)
+
+
+def _replay(session: Session, row: RiskDecision, facts: str) -> DecisionRead:
+    if row.fingerprint != facts:
+        raise SubjectConflict(f"{row.channel} {row.subject_ref} was decided with different details")
+    case = repository.case_for_decision(session, row.id)
+    return views.decision_read(row, case_id=case.id if case else None, replayed=True)
+
+
+def _decide(session: Session, cache: state.FeatureCache, config: Setup, policy: ChannelPolicy,
+            event: RiskEvent, now: float) -> Decision:
+    budget = policy.timeout_ms / 1000
+    deadline = time.monotonic() + budget
+    if not cache.lock.acquire(timeout=budget):
+        return _unavailable(policy, event, "timeout", "the feature state stayed busy")
+    handed_over = False
+    try:
+        cache.prepare(session, event)
+        engine = _override or Engine(cache.view, config.lists, config.rules, config.champion,  # type: ignore[arg-type]
+                                     config.challenger, config.policies)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return _unavailable(policy, event, "timeout", "reading the feature state used the budget")
+        future = _engine_thread().submit(engine.decide, event, now)
+        handed_over = True
+        # The lock is the engine's until it finishes, late or not: nothing else touches the state meanwhile.
+        future.add_done_callback(lambda _done: cache.lock.release())
+        try:
+            return future.result(timeout=remaining)
+        except FutureTimeout:
+            return _unavailable(policy, event, "timeout", f"no answer within {policy.timeout_ms} ms")
+        except Exception as exc:  # any engine failure: the channel's fail policy, never a 500
+            return _unavailable(policy, event, "error", type(exc).__name__)
+    finally:
+        if not handed_over:
+            cache.lock.release()
+
+
+def _unavailable(policy: ChannelPolicy, event: RiskEvent, cause: str, detail: str) -> Decision:
+    log.warning("risk_engine_unavailable", channel=event.channel, decision_id=event.event_id, cause=cause,
+                detail=detail, budget_ms=policy.timeout_ms, outcome=policy.on_timeout)
+    return fallback(policy, cause=cause)
+
+
+def _json_number(value: float) -> float | None:
+    return value if math.isfinite(value) else None  # JSON (and PostgreSQL's json) has no NaN
+
+
+def _values(event: RiskEventIn, risk_event: RiskEvent, occurred: datetime, displays: dict[str, str],
+            facts: str, decision: Decision, config: Setup, latency_us: int) -> dict[str, Any]:
+    return dict(
+        id=risk_event.event_id, channel=event.channel, subject_ref=event.subject_ref, fingerprint=facts,
+        occurred_at=occurred, amount_minor=risk_event.amount_minor,
+        currency=risk_event.currency, customer_id=risk_event.customer, card=risk_event.card,
+        account=risk_event.account, device=risk_event.device, payee=risk_event.payee,
+        terminal=risk_event.terminal, ip=risk_event.ip, lat=risk_event.lat, lon=risk_event.lon,
+        displays=displays, outcome=decision.outcome, score=float(decision.score),
+        model_score=decision.model_score,
+        model_version=config.champion_version if decision.model_score is not None else None,
+        challenger_score=decision.challenger_score,
+        challenger_version=config.challenger_version if decision.challenger_score is not None else None,
+        reasons=[r.to_dict() for r in decision.reasons],
+        features={k: _json_number(float(v)) for k, v in decision.features.items()},
+        rule_hits=[h.to_dict() for h in decision.rule_hits],
+        shadow_hits=[h.to_dict() for h in decision.shadow_hits],
+        list_hits=[h.to_dict() for h in decision.list_hits],
+        rule_errors=[f"{e.key} v{e.version}: {e.message}" for e in decision.rule_errors],
+        fallback=decision.fallback, latency_us=int(latency_us), revision=config.stamp, created_at=clock.now(),
+    )
+
+
+def _follow_up(session: Session, row: RiskDecision, decision: Decision) -> str | None:
+    case_id = None
+    if row.outcome == "review" or (row.outcome == "deny" and get_settings().risk.case_on_deny):
+        case = case_service.open_case(session, row, origin=row.outcome, held=row.outcome == "review")
+        case_id = case.id
+        if row.outcome == "review":
+            outbox.record(session, RiskReviewOpened(
+                decision_id=row.id, case_id=case.id, channel=row.channel, subject_ref=row.subject_ref,
+                transfer_id=row.transfer_id, customer_id=row.customer_id))
+    if row.outcome in ("review", "deny") and not decision.fallback and row.customer_id:
+        outbox.record(session, RiskAlertRaised(
+            customer_id=row.customer_id, decision_id=row.id, channel=row.channel, outcome=row.outcome,
+            reason_codes=[r.code for r in decision.reasons], source="decision"))
+    return case_id

@@ -1,0 +1,29 @@
+"""The engine configuration cache: one stamp query per decision, or none within the TTL, and a process
+always sees its own changes."""
+
+from __future__ import annotations
+
+from atrium.risk import service
+from atrium.risk.service import setup
+from tests.risk.service.factories import block, event
+
+
+def test_the_configuration_is_cached_per_revision(s) -> None:  # type: ignore[no-untyped-def]
+    first = setup.current(s)
+    assert setup.current(s) is first
+    block(s, "card", "card_1")
+    second = setup.current(s)
+    assert second is not first and len(second.lists) == 1
+
+
+def test_within_the_ttl_no_query_is_made_but_own_changes_show(s, risk_settings) -> None:  # type: ignore[no-untyped-def]
+    risk_settings(revision_ttl_ms=60_000)
+    assert service.screen(s, event(channel="card", card_ref="card_1")).outcome == "allow"
+    block(s, "card", "card_1")  # this process's change: its TTL is forgotten at once
+    assert service.screen(s, event(channel="card", card_ref="card_1")).outcome == "deny"
+
+
+def test_policy_overrides_apply_field_by_field(risk_settings) -> None:  # type: ignore[no-untyped-def]
+    risk_settings(policies={"card": {"timeout_ms": 15}})
+    card = setup.policies()["card"]
+    assert card.timeout_ms == 15 and card.on_timeout == "allow"  # the rest stays the default
