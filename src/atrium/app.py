@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from atrium import __version__
 from atrium.config import get_settings
 from atrium.logs import configure_logging
+from atrium.risk import seams as risk_seams
 from atrium.web import life as life_app
 from atrium.web import mobile, oauth2, problems, security_headers
 from atrium.web import staff as staff_console
@@ -42,6 +43,8 @@ def create_app(*, start_background: bool = True) -> FastAPI:
         redoc_url=None,
     )
     problems.install(app)
+    # Sign-ins, device and credential changes and new payees pass the anti-fraud decision (identity's seams).
+    risk_seams.install()
     security_headers.install(app)  # nosniff, frame and referrer policies, HSTS, no-store on the API
     app.include_router(api)
     mobile.install(app)  # the customer PWA at /: its pages, static files and page errors

@@ -14,6 +14,7 @@ from atrium import bootstrap
 from atrium.accounts import service as accounts
 from atrium.db.session import Database
 from atrium.demo import identities as demo_identities
+from atrium.demo import risk as demo_risk
 from atrium.demo.history import Movement, build_history
 from atrium.demo.merchants import MERCHANTS
 from atrium.demo.people import Person, make_person
@@ -43,6 +44,7 @@ class SeedReport:
     merchants: int = 0
     movements: int = 0
     staff: int = 0
+    risk_rules: int = 0
     logins: list[tuple[str, str, str]] = field(default_factory=list)
 
 
@@ -108,6 +110,8 @@ def seed(
         this_morning = datetime.combine(end, datetime.min.time(), tzinfo=UTC) + timedelta(hours=1)
         clock.use(clock.FrozenClock(min(this_morning, previous.now())))
         _featured_extras(db, people, refs)
+        with db.unit_of_work() as s:
+            report.risk_rules = demo_risk.seed(s)["rules"]  # after the featured transfers: rules act from now
         report.logins = demo_logins()
     finally:
         clock.use(previous)

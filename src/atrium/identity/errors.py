@@ -37,3 +37,19 @@ class StepUpRequired(Unauthenticated):
 class StepUpUnavailable(Forbidden):
     code = "second-factor-missing"
     title = "This action needs a second factor, and none is set up"
+
+
+class ActionRefused(Forbidden):
+    """A risk assessor refused a sensitive action (`stepup.RiskOpinion.deny`); `reasons` carries its reason
+    codes. No second factor lifts it."""
+
+    code = "action-refused"
+    title = "This action was refused for your protection"
+
+
+class SignInRefused(InvalidCredentials):
+    """A sign-in the risk assessor refused (`login.register_sign_in_assessor`). An InvalidCredentials, so
+    every sign-in form answers it as it answers a wrong password: a refused attacker learns nothing more."""
+
+    code = "sign-in-refused"
+    title = "Sign-in refused"

@@ -10,10 +10,17 @@
 
 Failures are not recorded here: the caller's transaction rolls back on a refusal, so the edge records
 them in a transaction of their own (`record_failure`), which also counts them towards the lockout.
+
+The risk seam: sign-in assessors (`register_sign_in_assessor`; identity sits below the anti-fraud domain,
+which registers one at start-up) see every sign-in just before its session opens. `deny` refuses it
+(`SignInRefused`, answered like a wrong password); a raised level on a trusted device asks for the second
+factor after all, and on any other sign-in opens the session without the device factor and binds no new
+device, so money movement still needs a step-up.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -21,13 +28,14 @@ from sqlalchemy.orm import Session
 
 from atrium.identity import passwords, service, sessions, tickets
 from atrium.identity.devices import service as devices
-from atrium.identity.errors import InvalidCredentials
+from atrium.identity.errors import InvalidCredentials, SignInRefused
 from atrium.identity.models import Customer, LoginEvent
 from atrium.identity.otp import service as otp
 from atrium.identity.otp import totp
 from atrium.identity.pii import mask_phone
 from atrium.identity.principal import Principal
 from atrium.identity.protection import lockout
+from atrium.identity.stepup import RiskOpinion
 from atrium.kit.errors import ValidationFailed
 from atrium.kit.ids import new_id
 
@@ -66,6 +74,47 @@ class SecondFactorNeeded:
 
 
 Outcome = SignedIn | SecondFactorNeeded
+
+
+@dataclass(frozen=True)
+class SignInAttempt:
+    """What a sign-in assessor sees, just before the session would open."""
+
+    attempt_id: str  # unique per attempt: the risk decision's subject
+    customer_id: str
+    method: str  # the factors so far: "pwd+hwk", "pwd+sms", "sms", …
+    client: Client
+    device_id: str | None = None  # a bound device the sign-in proved
+    new_device: bool = False  # a new device key would be bound by this sign-in
+
+
+SignInAssessor = Callable[[Session, SignInAttempt], RiskOpinion | None]
+_sign_in_assessors: list[SignInAssessor] = []
+
+
+def register_sign_in_assessor(assessor: SignInAssessor) -> Callable[[], None]:
+    """Add a sign-in assessor; returns a function that removes it again."""
+    _sign_in_assessors.append(assessor)
+    return lambda: _sign_in_assessors.remove(assessor)
+
+
+def _assess(
+    session: Session, customer: Customer, method: str, client: Client, *, device_id: str | None = None,
+    new_device: bool = False,
+) -> bool:
+    """Ask the assessors about this sign-in: raise SignInRefused on a deny; True when one asks for more
+    assurance than the sign-in has (a challenge)."""
+    attempt = SignInAttempt(attempt_id=new_id("lga"), customer_id=customer.id, method=method, client=client,
+                            device_id=device_id, new_device=new_device)
+    challenged = False
+    for assessor in list(_sign_in_assessors):
+        opinion = assessor(session, attempt)
+        if opinion is None:
+            continue
+        if opinion.deny:
+            raise SignInRefused("wrong username or password")  # no reasons: they would help an attacker
+        challenged = challenged or opinion.level >= 3
+    return challenged
 
 
 def _event(
@@ -167,10 +216,16 @@ def with_password(session: Session, *, checked: PasswordChecked, client: Client)
     if passwords.needs_rehash(subject.password_hash):
         subject.password_hash = passwords.hash_password(checked.password)
     trusted = _trusted_device(session, subject, client)
-    if trusted is not None:
-        return _open(session, subject, ["pwd", "hwk"], client, trusted)
     methods = _second_factors(session, subject)
+    if trusted is not None:
+        challenged = _assess(session, subject, "pwd+hwk", client, device_id=trusted)
+        if not challenged:
+            return _open(session, subject, ["pwd", "hwk"], client, trusted)
+        if not methods:
+            # Nothing more to ask for: open without the device factor, so money movement needs a step-up.
+            return _open(session, subject, ["pwd"], client, None)
     if not methods:
+        _assess(session, subject, "pwd", client)
         return _open(session, subject, ["pwd"], client, None)
     ticket = tickets.issue(
         TICKET, {"sub": subject.id, "amr": ["pwd"], "dpk": client.device_public_key or ""}, ttl=TICKET_TTL
@@ -221,6 +276,9 @@ def complete_second_factor(
         raise ValidationFailed(f"unknown second factor {method!r}")
     device_id = None
     public_key = str(claims.get("dpk") or "")
+    factors = "+".join([*claims.get("amr", ["pwd"]), method])
+    if _assess(session, customer, factors, client, new_device=bool(public_key)):
+        public_key = ""  # the second factor answered the challenge; a new device is not trusted yet
     if public_key:
         device = devices.register_device(
             session,
@@ -250,10 +308,12 @@ def with_sms_code(session: Session, *, phone: str, code: str, client: Client) ->
     lockout.ensure_can_sign_in(customer)
     otp.verify(session, phone=phone, purpose="login", code=code)
     trusted = _trusted_device(session, customer, client)
-    if trusted is not None:
+    challenged = _assess(session, customer, "sms+hwk" if trusted else "sms", client, device_id=trusted,
+                         new_device=trusted is None and bool(client.device_public_key))
+    if trusted is not None and not challenged:
         return _open(session, customer, ["sms", "hwk"], client, trusted)
     device_id = None
-    if client.device_public_key:
+    if client.device_public_key and trusted is None and not challenged:
         device_id = devices.register_device(
             session,
             customer_id=customer.id,

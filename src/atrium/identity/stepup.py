@@ -15,7 +15,10 @@ The flow (RFC 9470's step-up challenge, plus the grant):
    is still there; if it commits, the grant is gone.
 
 The risk seam: assessors registered with `register_assessor` see every sensitive action and may raise the
-level demanded (e.g. the anti-fraud engine answering "challenge") or narrow the methods (passkey only).
+level demanded (e.g. the anti-fraud engine answering "challenge"), narrow the methods (passkey only) or
+refuse the action outright (`deny`: `ActionRefused`, 403). A caller that decided the risk itself (payments
+screens a transfer with all its facts) hands its opinion to `require(opinion=...)` instead. The opinion's
+reason codes travel in the challenge, so the page can say why it asks ("was this you?").
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from atrium.identity import service, sessions, tickets
-from atrium.identity.errors import StepUpRequired, StepUpUnavailable
+from atrium.identity.errors import ActionRefused, StepUpRequired, StepUpUnavailable
 from atrium.identity.models import Customer, StepUpGrant
 from atrium.identity.otp import service as otp
 from atrium.identity.otp import totp
@@ -76,11 +79,13 @@ LARGE_TRANSFER_DEFAULT = 1_000_00
 
 @dataclass(frozen=True)
 class RiskOpinion:
-    """What a risk assessor asks for: at least `level`, optionally only some `methods`, and why."""
+    """What a risk assessor asks for: at least `level`, optionally only some `methods`, and why (reason
+    codes). `deny`: refuse the action whatever the customer proves."""
 
     level: int
     methods: tuple[str, ...] | None = None
     reasons: tuple[str, ...] = ()
+    deny: bool = False
 
 
 Assessor = Callable[[Session, Principal, str, Mapping[str, str]], RiskOpinion | None]
@@ -98,6 +103,10 @@ class Requirement:
     level: int
     methods: tuple[str, ...]
     reasons: tuple[str, ...] = ()
+    deny: bool = False
+
+
+MAX_REASONS = 8  # reason codes carried in a challenge (it is a signed token: keep it small)
 
 
 def is_large_transfer(amount_minor: int, currency: str) -> bool:
@@ -123,18 +132,22 @@ def available_methods(session: Session, customer: Customer) -> tuple[str, ...]:
 
 
 def requirement(
-    session: Session, principal: Principal, action: str, elements: Mapping[str, str]
+    session: Session, principal: Principal, action: str, elements: Mapping[str, str],
+    opinion: RiskOpinion | None = None,
 ) -> Requirement:
-    level, methods, reasons = POLICY.get(action, 1), METHODS, ()
-    for assessor in list(_assessors):
-        opinion = assessor(session, principal, action, elements)
-        if opinion is None:
+    """The policy's level, raised by `opinion` (the caller's own risk decision) and every assessor."""
+    level, methods, reasons, deny = POLICY.get(action, 1), METHODS, (), False
+    opinions = [opinion] if opinion is not None else []
+    opinions += [assessor(session, principal, action, elements) for assessor in list(_assessors)]
+    for o in opinions:
+        if o is None:
             continue
-        level = max(level, opinion.level)
-        if opinion.methods is not None:
-            methods = tuple(m for m in methods if m in opinion.methods)
-        reasons = reasons + opinion.reasons
-    return Requirement(level=level, methods=methods, reasons=reasons)
+        level = max(level, o.level)
+        if o.methods is not None:
+            methods = tuple(m for m in methods if m in o.methods)
+        reasons = reasons + tuple(r for r in o.reasons if r not in reasons)
+        deny = deny or o.deny
+    return Requirement(level=level, methods=methods, reasons=reasons, deny=deny)
 
 
 def require(
@@ -145,14 +158,20 @@ def require(
     elements: Mapping[str, str] | None = None,
     token: str | None = None,
     summary: str = "",
+    opinion: RiskOpinion | None = None,
 ) -> None:
     """Return when the caller's assurance suffices for `action` (consuming a level-3 grant), else raise
     StepUpRequired with a challenge. `summary` is what the customer is asked to confirm ("转账 ¥6,000.00
-    至 …1234"): it goes into the SMS text and onto the challenge page."""
+    至 …1234"): it goes into the SMS text and onto the challenge page. `opinion`: the caller's own risk
+    decision about this action, combined with the registered assessors'. A denying opinion raises
+    ActionRefused (403) with its reason codes; no factor can lift it."""
     if principal.kind != "customer":
         raise Forbidden("step-up is for customers")
     elements = dict(elements or {})
-    need = requirement(session, principal, action, elements)
+    need = requirement(session, principal, action, elements, opinion)
+    if need.deny:
+        raise ActionRefused(f"this action ({action}) was refused for your protection", action=action,
+                            reasons=list(need.reasons))
     if need.level <= 2 and principal.loa >= need.level:
         return
     dig = digest(elements)
@@ -190,6 +209,7 @@ def _challenge(
             "lvl": need.level,
             "mth": list(methods),
             "sum": summary[:120],
+            "rsn": list(need.reasons[:MAX_REASONS]),
         },
         ttl=CHALLENGE_TTL,
     )
@@ -234,6 +254,7 @@ class Challenge:
     level: int
     methods: tuple[str, ...]
     summary: str
+    reasons: tuple[str, ...] = ()  # why a risk assessor asked (reason codes), shown on the page
 
 
 def read_challenge(principal: Principal, token: str) -> Challenge:
@@ -246,6 +267,7 @@ def read_challenge(principal: Principal, token: str) -> Challenge:
         level=int(claims["lvl"]),
         methods=tuple(claims.get("mth", ())),
         summary=str(claims.get("sum", "")),
+        reasons=tuple(str(r) for r in claims.get("rsn", ())),
     )
 
 

@@ -11,6 +11,10 @@ Which event says what, so a customer gets one message per payment, not two:
 - returned, failed, a standing order that failed or was suspended: their own events;
 - payment limits and switches, and every change to how the customer signs in (except switching between
   their own identities, which is routine): security alerts, always sent, by SMS too.
+- a transfer held for the anti-fraud review: "being checked" (`TransferHeld`), then "check complete"
+  (`RiskReviewReleased`; the usual completion message follows) or "stopped" (`RiskReviewRejected`);
+- the anti-fraud monitor's and decisions' alerts (`RiskAlertRaised`), except a payment's own decision,
+  which the payer was already answered about (the held message, the declined page or problem).
 """
 
 from __future__ import annotations
@@ -24,17 +28,21 @@ from atrium.accounts.errors import AccountNotFound
 from atrium.events.catalogue import (
     PaymentLimitChanged,
     QrPaymentCompleted,
+    RiskAlertRaised,
+    RiskReviewRejected,
+    RiskReviewReleased,
     SecurityChangeRecorded,
     StandingOrderExecuted,
     StandingOrderFailed,
     TransferCompleted,
     TransferFailed,
+    TransferHeld,
     TransferReturned,
 )
 from atrium.events.consumers import subscribe
 from atrium.logs import get_logger
 from atrium.messages import service
-from atrium.messages.domain import Label, Moment, Money
+from atrium.messages.domain import Label, Moment, Money, Value
 from atrium.payments import service as payments
 from atrium.payments.errors import TransferNotFound
 from atrium.payments.schemas import TransferRead
@@ -155,4 +163,53 @@ def security_changed(session: Session, event: SecurityChangeRecorded) -> None:
     service.send_templated(
         session, customer_id=event.customer_id, template_key="security.changed", dedup_key=event.id,
         values={"change": Label(f"change:{event.action}"), "when": Moment(event.occurred_at)},
+    )
+
+
+# --- anti-fraud: held payments and alerts --------------------------------------------------------------
+
+PAYMENT_RISK_CHANNELS = frozenset({"transfer", "qr"})
+
+
+def _risk_transfer(
+    session: Session, event: RiskReviewReleased | RiskReviewRejected
+) -> TransferRead | None:
+    if event.channel not in PAYMENT_RISK_CHANNELS or not event.customer_id:
+        return None
+    if event.transfer_id:
+        return _transfer(session, event.customer_id, event.transfer_id)
+    return payments.transfer_for_decision(session, customer_id=event.customer_id,
+                                          decision_id=event.decision_id)
+
+
+def _about_transfer(t: TransferRead) -> dict[str, Value]:
+    return {"amount": Money(t.amount_minor, t.currency), "counterparty": t.to.display, "transfer_id": t.id}
+
+
+@subscribe("messages.transfer_held", [TransferHeld.type])
+def transfer_held(session: Session, event: TransferHeld) -> None:
+    t = _transfer(session, event.customer_id, event.transfer_id)
+    if t is None:
+        return
+    service.send_templated(session, customer_id=event.customer_id, template_key="risk.held",
+                           dedup_key=event.id, values=_about_transfer(t))
+
+
+@subscribe("messages.risk_review_verdict", [RiskReviewReleased.type, RiskReviewRejected.type])
+def risk_review_verdict(session: Session, event: RiskReviewReleased | RiskReviewRejected) -> None:
+    t = _risk_transfer(session, event)
+    if t is None or event.customer_id is None:
+        return
+    key = "risk.released" if isinstance(event, RiskReviewReleased) else "risk.rejected"
+    service.send_templated(session, customer_id=event.customer_id, template_key=key, dedup_key=event.id,
+                           values=_about_transfer(t))
+
+
+@subscribe("messages.risk_alerts", [RiskAlertRaised.type])
+def risk_alert(session: Session, event: RiskAlertRaised) -> None:
+    if event.source == "decision" and event.channel in PAYMENT_RISK_CHANNELS:
+        return  # the payer already heard: the held message, the declined page or the API's problem
+    service.send_templated(
+        session, customer_id=event.customer_id, template_key="risk.alert", dedup_key=event.id,
+        values={"activity": Label(f"risk:{event.channel}"), "when": Moment(event.occurred_at)},
     )

@@ -9,7 +9,9 @@ from typing import Literal
 from atrium.kit.money import MAX_AMOUNT_MINOR
 
 TransferKind = Literal["own", "internal", "interbank"]
-TransferStatus = Literal["pending", "completed", "settled", "returned", "failed"]
+TransferStatus = Literal[
+    "pending", "completed", "settled", "returned", "failed", "held", "declined", "cancelled"
+]
 DestinationType = Literal["own", "atrium", "payee", "external"]
 PayeeKind = Literal["atrium", "external"]
 
@@ -33,13 +35,31 @@ LEDGER_KIND: dict[str, str] = {
     "qr": "qr_payment",  # the statement label the mobile app already knows ("kind.qr_payment")
 }
 
-FINAL_STATUSES: frozenset[str] = frozenset({"completed", "settled", "returned", "failed"})
+FINAL_STATUSES: frozenset[str] = frozenset(
+    {"completed", "settled", "returned", "failed", "declined", "cancelled"}
+)
 
 # Which status a transfer may move to from which; anything else is a no-op (a duplicate notification)
-# or a bug.
+# or a bug. A held transfer (the risk decision said "review") is released — own and Atrium transfers
+# complete, interbank ones go on to the rail as pending — or cancelled when the analyst confirms fraud.
 _TRANSITIONS: dict[str, frozenset[str]] = {
     "pending": frozenset({"settled", "returned", "failed"}),
+    "held": frozenset({"completed", "pending", "cancelled"}),
 }
+
+# Risk outcomes (atrium.risk) as a payment acts on them.
+RISK_OUTCOMES: tuple[str, ...] = ("allow", "challenge", "review", "deny")
+
+
+def released_status(kind: str) -> str:
+    """Where a held transfer goes when the analyst releases it."""
+    return "pending" if kind == "interbank" else "completed"
+
+
+def risk_outcome_without_customer(outcome: str) -> str:
+    """A challenge needs the customer there to answer it. With nobody to ask (the bank executing a
+    standing order, a payment made without a signed-in customer) a person reviews it instead."""
+    return "review" if outcome == "challenge" else outcome
 
 MEMO_MAX = 140
 NAME_MAX = 120

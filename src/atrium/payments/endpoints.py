@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,14 @@ from atrium.payments.schemas import (
     TransferPage,
     TransferRead,
 )
-from atrium.web.deps import CurrentCustomer, IdempotencyKey, ReadOnlySession, StepUpToken, WriteSession
+from atrium.web.deps import (
+    CurrentCustomer,
+    IdempotencyKey,
+    ReadOnlySession,
+    StepUpToken,
+    WriteSession,
+    client_info,
+)
 
 router = APIRouter(tags=["payments"])
 
@@ -50,30 +57,50 @@ def _remember(
     return None
 
 
+def declined(session: Session, result: TransferRead) -> None:
+    """Keep the declined transfer and its risk decision (commit: the refusal is a record, and a retry must
+    answer the same), then answer 403 `payment-declined` with its reasons."""
+    session.commit()
+    raise service.declined_error(result)
+
+
 @router.post("/transfers", status_code=201, response_model=TransferRead,
-             responses={409: {"description": "Idempotency-Key reused with another request"},
+             responses={202: {"model": TransferRead,
+                              "description": "Held for review by the security checks (status `held`)"},
+                        403: {"description": "`payment-declined` by the security checks, with reason codes "
+                                             "(`reasons`) and texts (`messages`); nothing moved"},
+                        409: {"description": "Idempotency-Key reused with another request"},
                         422: {"description": "Refused: funds, limits, currency, account status, details"}})
 def create_transfer(
-    body: TransferCreate, customer: CurrentCustomer, session: WriteSession, key: IdempotencyKey,
-    step_up: StepUpToken = None,
+    request: Request, body: TransferCreate, customer: CurrentCustomer, session: WriteSession,
+    key: IdempotencyKey, step_up: StepUpToken = None,
 ) -> Response:
     """Transfer money from one of your accounts. Own and Atrium transfers complete at once; transfers to
     other banks are `pending` until the clearing rail settles or returns them. A session below level 2,
     or a transfer at or above the large-transfer threshold, answers 401 `step-up-required` with a challenge
     (RFC 9470); complete it (POST /auth/step-up) and send the same request again with the challenge in
-    `Atrium-Step-Up`."""
+    `Atrium-Step-Up`.
+
+    Every transfer to someone else passes the bank's security checks first: they may ask for the same
+    step-up for any amount (the 401 then carries `reasons`, the reason codes), hold the transfer for an
+    analyst's review (202, status `held`: the money is set aside; it completes or is cancelled later), or
+    decline it (403 `payment-declined`). The same Idempotency-Key always gets the first answer."""
     scope = f"customer:{customer.id}:transfers"
-    request = body.model_dump(mode="json")
-    stored = idempotency.lookup(session, scope, key, request)
+    request_body = body.model_dump(mode="json")
+    stored = idempotency.lookup(session, scope, key, request_body)
     if stored is not None:
         return _replay(stored)
     result = service.transfer(
         session, customer_id=customer.id, idempotency_key=key, from_account_id=body.from_account_id,
         to=body.to, amount_minor=body.amount_minor, currency=body.currency, memo=body.memo, channel=CHANNEL,
-        principal=customer, step_up=step_up, signature=body.signature,
+        principal=customer, step_up=step_up, signature=body.signature, ip=client_info(request).ip,
     )
+    if result.status == "declined":
+        declined(session, result)
     payload = result.model_dump(mode="json")
-    return _remember(session, scope, key, request, 201, payload) or JSONResponse(payload, status_code=201)
+    status = 202 if result.status == "held" else 201
+    stored_first = _remember(session, scope, key, request_body, status, payload)
+    return stored_first or JSONResponse(payload, status_code=status)
 
 
 @router.get("/transfers", response_model=TransferPage)
@@ -83,7 +110,9 @@ def list_transfers(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     account_id: Annotated[str | None, Query(max_length=40)] = None,
-    status: Literal["pending", "completed", "settled", "returned", "failed"] | None = None,
+    status: Literal[
+        "pending", "completed", "settled", "returned", "failed", "held", "declined", "cancelled"
+    ] | None = None,
 ) -> TransferPage:
     return service.list_transfers(
         session, customer_id=customer.id, account_id=account_id, status=status, cursor=cursor, limit=limit

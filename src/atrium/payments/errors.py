@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from atrium.kit.errors import BusinessRuleViolated, Conflict, NotFound, ValidationFailed
+from atrium.kit.errors import BusinessRuleViolated, Conflict, Forbidden, NotFound, ValidationFailed
 
 
 class TransferNotFound(NotFound):
@@ -60,3 +60,18 @@ class OwnAccountPayee(BusinessRuleViolated):
 class InsufficientFunds(BusinessRuleViolated):
     code = "insufficient-funds"
     title = "Not enough money in the account"
+
+
+class PaymentDeclined(Forbidden):
+    """The bank's security checks (atrium.risk) declined the payment; nothing moved. Carries the declined
+    transfer's id, its reason codes and the customer's texts (`messages`: locale → text)."""
+
+    code = "payment-declined"
+    title = "The payment was declined by our security checks"
+
+
+class TransferNotHeld(Conflict):
+    """Releasing or cancelling a transfer that is not (or no longer) held for review."""
+
+    code = "transfer-not-held"
+    title = "The transfer is not held for review"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from atrium.db.base import Base, MinorUnits
@@ -43,7 +43,10 @@ class Payee(Base):
 
 class Transfer(Base):
     """One transfer, whatever its route. Own/internal ones are born `completed`; interbank ones are born
-    `pending` (money held) and end `settled`, `returned` or `failed`."""
+    `pending` (money held) and end `settled`, `returned` or `failed`. The risk decision may instead make
+    it `held` (money held while an analyst reviews it: then `completed`/`pending`, or `cancelled`) or
+    `declined` (nothing moved); a customer who says a challenged payment was not theirs makes it
+    `cancelled`."""
 
     __tablename__ = "transfers"
 
@@ -80,10 +83,21 @@ class Transfer(Base):
     created_at: Mapped[datetime] = mapped_column(default=lambda: clock.now())
     updated_at: Mapped[datetime] = mapped_column(default=lambda: clock.now())
     settled_at: Mapped[datetime | None] = mapped_column(default=None)  # when it reached a final status
+    # The anti-fraud decision it passed (None: not screened, e.g. between own accounts) and, when it was
+    # held, declined or cancelled for risk, the reason codes the customer is shown.
+    risk_decision_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    risk_reasons: Mapped[list[str] | None] = mapped_column(JSON, default=None)
 
     __table_args__ = (
         UniqueConstraint("customer_id", "idempotency_key", name="uq_transfers_customer_idempotency_key"),
         Index("ix_transfers_customer_id_desc", "customer_id", "id"),
+        # Transfers waiting for an analyst (the held-for-review handler and the staff dashboard).
+        Index(
+            "ix_transfers_held",
+            "created_at",
+            sqlite_where=text("status = 'held'"),
+            postgresql_where=text("status = 'held'"),
+        ),
         # The rail submitter's work queue: pending interbank transfers only.
         Index(
             "ix_transfers_pending",

@@ -84,10 +84,20 @@ class Counterparty(BaseModel):
     display: str
 
 
+class RiskReasonRead(BaseModel):
+    """Why the bank's security checks held, declined or questioned a payment: a public reason code (a
+    behaviour such as `behaviour.new_payee`, or only the family of a list or rule: `list.block`,
+    `rule.triggered`) and the sentence the customer was shown, by locale (zh, en)."""
+
+    code: str
+    text: dict[str, str] = {}
+
+
 class TransferRead(BaseModel):
     id: str
-    kind: str  # own | internal | interbank
-    status: str  # pending | completed | settled | returned | failed
+    kind: str  # own | internal | interbank | qr
+    # pending | completed | settled | returned | failed | held (for review) | declined | cancelled
+    status: str
     channel: str
     from_account_id: str
     to: Counterparty
@@ -100,6 +110,7 @@ class TransferRead(BaseModel):
     hold_id: str | None = None
     created_at: datetime
     settled_at: datetime | None = None
+    risk_reasons: list[RiskReasonRead] = []  # held, declined or cancelled for risk: why
 
 
 class TransferPage(BaseModel):

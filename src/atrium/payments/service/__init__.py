@@ -2,6 +2,9 @@
 
 - `transfer(...)`: the contract of docs/architecture.md; `execute(...)` with a `ResolvedDestination` is
   the reusable core for other payment kinds (QR pay, scheduled and standing orders).
+- risk (`service/risk.py`, `service/review.py`): `screen_payment`, `declined_error`, `risk_texts`;
+  held transfers: `release_held`, `cancel_held`; a challenged payment the customer disowns:
+  `report_not_me`.
 - payees: `save_payee`, `list_payees`, `get_payee`, `rename_payee`, `delete_payee`.
 - the clearing rail: `process_rail(db)` (one synchronous round), `submit_pending`, `receive_notifications`,
   `apply_notification`, `list_banks`.
@@ -28,17 +31,22 @@ from atrium.payments.service.payees import (
     rename_payee,
     save_payee,
 )
-from atrium.payments.service.transfers import (
+from atrium.payments.service.queries import (
+    count_held,
     count_pending_interbank,
     count_since,
-    execute,
     existing_ids,
     get_transfer,
     get_transfer_for_bank,
     list_transfers,
-    request_fingerprint,
-    transfer,
+    transfer_for_decision,
 )
+from atrium.payments.service.review import cancel_held, release_held, report_not_me
+from atrium.payments.service.risk import Verdict, declined_error, payee_ref, subject_ref
+from atrium.payments.service.risk import opinion as risk_opinion
+from atrium.payments.service.risk import screen as screen_payment
+from atrium.payments.service.risk import texts as risk_texts
+from atrium.payments.service.transfers import execute, request_fingerprint, transfer
 
 
 def list_banks() -> list[BankRead]:
@@ -52,11 +60,15 @@ def list_banks() -> list[BankRead]:
 __all__ = [
     "RailRunReport",
     "ResolvedDestination",
+    "Verdict",
     "apply_notification",
     "authorize",
+    "cancel_held",
+    "count_held",
     "count_pending_interbank",
     "count_since",
     "check_source",
+    "declined_error",
     "delete_payee",
     "execute",
     "existing_ids",
@@ -68,14 +80,22 @@ __all__ = [
     "list_payees",
     "list_transfers",
     "payee_key",
+    "payee_ref",
     "process_rail",
     "receive_notifications",
+    "release_held",
     "rename_payee",
+    "report_not_me",
     "request_fingerprint",
     "resolve",
+    "risk_opinion",
+    "risk_texts",
     "save_payee",
+    "screen_payment",
     "signing_payee",
+    "subject_ref",
     "submit_pending",
     "summary",
     "transfer",
+    "transfer_for_decision",
 ]

@@ -2,8 +2,8 @@
 
 - Own transfers (between the customer's own accounts) never leave them: a signed-in session suffices.
 - Every other payment needs a level-2 session ("transfer"); at or above the large-transfer threshold it
-  needs a level-3 grant bound to the payee, amount and currency ("transfer.large") — and a risk assessor
-  (the anti-fraud engine) may demand more through `stepup.register_assessor`.
+  needs a level-3 grant bound to the payee, amount and currency ("transfer.large") — and the payment's
+  risk decision (`service/risk.py`) may demand such a grant for any amount (a challenge, with reasons).
 - A payment from a device still in its cooling-off period is held to the new-device caps (limits).
 """
 
@@ -76,9 +76,11 @@ def authorize(
     amount_minor: int,
     currency: str,
     step_up: str | None,
+    opinion: stepup.RiskOpinion | None = None,
 ) -> bool:
     """Raise StepUpRequired when the session's assurance is short; return whether the cooling-off caps
-    apply. `principal` None: the bank executing an order the customer authorised earlier."""
+    apply. `principal` None: the bank executing an order the customer authorised earlier. `opinion`: the
+    payment's risk decision asking for more (a challenge, with its reasons)."""
     if principal is None or destination.kind == "own":
         return False
     action = "transfer.large" if stepup.is_large_transfer(amount_minor, currency) else "transfer"
@@ -89,5 +91,6 @@ def authorize(
         token=step_up,
         elements={"payee": payee_key(destination), "amount_minor": str(amount_minor), "currency": currency},
         summary=summary(destination, amount_minor, currency),
+        opinion=opinion,
     )
     return principal.device_id is not None and devices.cooling_off(session, principal.device_id)

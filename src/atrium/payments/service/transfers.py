@@ -3,16 +3,17 @@
 `transfer` is the use case of the API and the app; `execute` is the reusable core (QR pay, scheduled and
 standing orders call it with their own `ResolvedDestination`, method and channel). Both run in the
 caller's transaction and only flush: the money moves, the Transfer row and its outbox event appear
-together, or nothing happens at all.
+together, or nothing happens at all. Both act on the payment's risk decision (`service/risk.py`): a
+declined transfer is a row with nothing moved, a held one has its money on hold until an analyst decides
+(`service/review.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,7 +21,7 @@ from atrium.accounts import service as accounts
 from atrium.accounts.schemas import DepositAccountRead
 from atrium.config import get_settings
 from atrium.events import outbox
-from atrium.events.catalogue import TransferCompleted, TransferInitiated
+from atrium.events.catalogue import TransferCompleted, TransferHeld, TransferInitiated
 from atrium.identity.devices import service as devices
 from atrium.identity.principal import Principal
 from atrium.kit import clock
@@ -28,21 +29,21 @@ from atrium.kit.errors import IdempotencyConflict
 from atrium.kit.hashing import fingerprint
 from atrium.kit.ids import new_id
 from atrium.kit.money import CURRENCY_EXPONENT
-from atrium.kit.pagination import decode_cursor, encode_cursor
 from atrium.ledger import errors as ledger_errors
 from atrium.ledger import service as ledger
 from atrium.limits import service as limits
 from atrium.payments import domain
 from atrium.payments.domain import RuleBroken, ledger_key
-from atrium.payments.errors import InsufficientFunds, InvalidPaymentDetails, TransferNotFound
+from atrium.payments.errors import InsufficientFunds, InvalidPaymentDetails
 from atrium.payments.models import Transfer
 from atrium.payments.schemas import (
     Counterparty,
     Destination,
+    RiskReasonRead,
     TransactionSignatureIn,
-    TransferPage,
     TransferRead,
 )
+from atrium.payments.service import risk as payment_risk
 from atrium.payments.service.authority import authorize, verify_signature
 from atrium.payments.service.destinations import ResolvedDestination, check_source, resolve
 
@@ -70,6 +71,7 @@ def to_read(t: Transfer) -> TransferRead:
         amount_minor=t.amount_minor, currency=t.currency, memo=t.memo, failure_code=t.failure_code,
         failure_reason=t.failure_reason, journal_id=t.journal_id, hold_id=t.hold_id, created_at=t.created_at,
         settled_at=t.settled_at,
+        risk_reasons=[RiskReasonRead.model_validate(r) for r in t.risk_reasons or ()],
     )
 
 
@@ -95,10 +97,27 @@ def request_fingerprint(**request: Any) -> str:
     return fingerprint(request)
 
 
+def transfer_fingerprint(
+    *, from_account_id: str, to: Destination, amount_minor: int, currency: str, memo: str, channel: str
+) -> str:
+    return request_fingerprint(
+        from_account_id=from_account_id, to=to.model_dump(mode="json"), amount_minor=amount_minor,
+        currency=currency, memo=memo, channel=channel,
+    )
+
+
+def find_by_key(
+    session: Session, customer_id: str, idempotency_key: str, request_hash: str
+) -> TransferRead | None:
+    """The transfer this (customer, key) already made, if any (409 when it was for another request)."""
+    existing = _by_key(session, customer_id, idempotency_key)
+    return _replay(existing, request_hash) if existing is not None else None
+
+
 def transfer(
     session: Session, *, customer_id: str, idempotency_key: str, from_account_id: str, to: Destination,
     amount_minor: int, currency: str, memo: str = "", channel: str, principal: Principal | None = None,
-    step_up: str | None = None, signature: TransactionSignatureIn | None = None,
+    step_up: str | None = None, signature: TransactionSignatureIn | None = None, ip: str | None = None,
 ) -> TransferRead:
     """Move money from the customer's account to `to`. Same key and request → the first transfer again;
     same key, other request → 409. See the package docstring for the routes and their invariants.
@@ -108,12 +127,14 @@ def transfer(
     bank's own scheduled execution of an order the customer authorised when creating it.
 
     `signature`: a bound device's signature over payee, amount, currency, time and nonce; verified before
-    any money moves (a mismatch refuses the transfer) and kept with it, so the transfer is non-repudiable."""
+    any money moves (a mismatch refuses the transfer) and kept with it, so the transfer is non-repudiable.
+
+    The risk decision comes first (`service/risk.py`): deny → a `declined` transfer (nothing moved; the
+    edge answers 403 `payment-declined`); challenge → the step-up, with its reasons; review → `held`.
+    `ip`: where the request came from, for the decision."""
     check_idempotency_key(idempotency_key)
-    request_hash = request_fingerprint(
-        from_account_id=from_account_id, to=to.model_dump(mode="json"), amount_minor=amount_minor,
-        currency=currency, memo=memo, channel=channel,
-    )
+    request_hash = transfer_fingerprint(from_account_id=from_account_id, to=to, amount_minor=amount_minor,
+                                        currency=currency, memo=memo, channel=channel)
     existing = _by_key(session, customer_id, idempotency_key)
     if existing is not None:
         return _replay(existing, request_hash)
@@ -121,8 +142,14 @@ def transfer(
     source = accounts.get_owned(session, customer_id=customer_id, account_id=from_account_id)
     check_source(source, currency)
     destination = resolve(session, customer_id=customer_id, to=to, source=source, currency=currency)
-    cooling_off = authorize(session, principal, destination=destination, amount_minor=amount_minor,
-                            currency=currency, step_up=step_up)
+    verdict = payment_risk.screen(
+        session, customer_id=customer_id, idempotency_key=idempotency_key, destination=destination,
+        from_account_id=source.id, amount_minor=amount_minor, currency=currency, principal=principal, ip=ip,
+    )
+    cooling_off = False
+    if verdict.outcome != "deny":  # a declined payment asks for no factor: nothing will move
+        cooling_off = authorize(session, principal, destination=destination, amount_minor=amount_minor,
+                                currency=currency, step_up=step_up, opinion=payment_risk.opinion(verdict))
     signature_id = None
     if signature is not None:
         signature_id = verify_signature(session, customer_id=customer_id, to=to, amount_minor=amount_minor,
@@ -130,7 +157,7 @@ def transfer(
     result = execute(
         session, customer_id=customer_id, idempotency_key=idempotency_key, request_hash=request_hash,
         source=source, destination=destination, amount_minor=amount_minor, currency=currency, memo=memo,
-        channel=channel, cooling_off=cooling_off,
+        channel=channel, cooling_off=cooling_off, risk=verdict,
     )
     if signature_id is not None:
         devices.attach(session, signature_id, result.id)
@@ -155,11 +182,14 @@ def execute(
     session: Session, *, customer_id: str, idempotency_key: str, request_hash: str,
     source: DepositAccountRead, destination: ResolvedDestination, amount_minor: int, currency: str, memo: str,
     channel: str, method: str | None = None, ledger_kind: str | None = None, cooling_off: bool = False,
+    risk: payment_risk.Verdict | None = None,
 ) -> TransferRead:
     """The core every payment kind shares: idempotency, limits, then the ledger, the row and the event.
 
     The caller has checked that `source` belongs to `customer_id` and that `destination` can receive
-    `currency`. `method` (limits) and `ledger_kind` default from `destination.kind`.
+    `currency`. `method` (limits) and `ledger_kind` default from `destination.kind`. `risk`: the decision
+    the caller already had (and acted on: a challenge answered); None screens the payment here, with
+    nobody present to challenge (a standing order): a challenge becomes a review.
     """
     check_idempotency_key(idempotency_key)
     check_amount_and_currency(amount_minor, currency)
@@ -170,32 +200,51 @@ def execute(
         raise InvalidPaymentDetails(str(exc)) from None
     method = method or domain.METHOD_FOR_KIND[destination.kind]
     ledger_kind = ledger_kind or domain.LEDGER_KIND[destination.kind]
+    if risk is None:
+        existing = _by_key(session, customer_id, idempotency_key)
+        if existing is not None:
+            return _replay(existing, request_hash)  # decided (and maybe declined) before: no new decision
+        risk = payment_risk.screen(
+            session, customer_id=customer_id, idempotency_key=idempotency_key, destination=destination,
+            from_account_id=source.id, amount_minor=amount_minor, currency=currency,
+        )
     # One savepoint around the whole payment: a refusal (limits, funds) undoes the row and the limit usage
     # even for a caller that catches the error and carries on in the same transaction (a standing order).
     with session.begin_nested():
         return _execute(
             session, customer_id=customer_id, idempotency_key=idempotency_key, request_hash=request_hash,
             source=source, destination=destination, amount_minor=amount_minor, currency=currency, memo=memo,
-            channel=channel, method=method, ledger_kind=ledger_kind, cooling_off=cooling_off,
+            channel=channel, method=method, ledger_kind=ledger_kind, cooling_off=cooling_off, risk=risk,
         )
+
+
+def _status(kind: str, verdict: payment_risk.Verdict) -> str:
+    if verdict.outcome == "deny":
+        return "cancelled" if verdict.by_customer else "declined"
+    if verdict.outcome == "review":
+        return "held"
+    return "pending" if kind == "interbank" else "completed"
 
 
 def _execute(
     session: Session, *, customer_id: str, idempotency_key: str, request_hash: str,
     source: DepositAccountRead, destination: ResolvedDestination, amount_minor: int, currency: str, memo: str,
-    channel: str, method: str, ledger_kind: str, cooling_off: bool,
+    channel: str, method: str, ledger_kind: str, cooling_off: bool, risk: payment_risk.Verdict,
 ) -> TransferRead:
     now = clock.now()
+    status = _status(destination.kind, risk)
     row = Transfer(
         id=new_id("trf"), customer_id=customer_id, kind=destination.kind, method=method, channel=channel,
-        status="pending" if destination.kind == "interbank" else "completed",
+        status=status, risk_decision_id=risk.decision_id, risk_reasons=risk.stored_reasons(),
+        failure_code=risk.failure_code if status in ("declined", "cancelled") else None,
+        failure_reason=risk.failure_reason[:200] if status in ("declined", "cancelled") else None,
         from_account_id=source.id, from_ledger_account_id=source.ledger_account_id,
         to_type=destination.to_type, to_account_id=destination.account_id,
         to_ledger_account_id=destination.ledger_account_id, to_payee_id=destination.payee_id,
         to_bank_code=destination.bank_code, to_account_number=destination.account_number,
         to_name=destination.name, to_display=destination.display[:160], amount_minor=amount_minor,
         currency=currency, memo=memo, idempotency_key=idempotency_key, request_hash=request_hash,
-        created_at=now, updated_at=now, settled_at=None if destination.kind == "interbank" else now,
+        created_at=now, updated_at=now, settled_at=now if status in domain.FINAL_STATUSES else None,
     )
     try:
         # The unique (customer, key) index is the last word on duplicates: a concurrent request with the
@@ -207,6 +256,12 @@ def _execute(
         if existing is None:
             raise
         return _replay(existing, request_hash)
+    if status in ("declined", "cancelled"):
+        # Refused before anything moved: no limits used, no ledger, no payment event. The row keeps the
+        # refusal and its reasons, so a retry answers the same and the customer sees it in the history.
+        session.flush()
+        payment_risk.link(session, risk, row.id)
+        return to_read(row)
 
     # Lock the deposit accounts (ascending id) so a concurrent close_account cannot slip in between our
     # checks and the posting; it re-checks both are still open. Then limits, then the ledger.
@@ -220,6 +275,8 @@ def _execute(
     try:
         if destination.kind == "interbank":
             _hold_for_rail(session, row, source, description, metadata, ledger_kind)
+        elif status == "held":
+            _hold_for_review(session, row, destination, description, metadata, ledger_kind)
         else:
             assert destination.ledger_account_id is not None
             journal = ledger.post_transfer(
@@ -240,7 +297,13 @@ def _execute(
             account_id=source.id, available_minor=available, currency=currency, amount_minor=amount_minor,
         ) from None
     session.flush()
-    if row.kind == "interbank":
+    payment_risk.link(session, risk, row.id)
+    if status == "held":
+        outbox.record(session, TransferHeld(
+            transfer_id=row.id, kind=row.kind, from_account_id=row.from_account_id, amount_minor=amount_minor,
+            currency=currency, customer_id=customer_id,
+        ))
+    elif row.kind == "interbank":
         outbox.record(session, TransferInitiated(
             transfer_id=row.id, from_account_id=row.from_account_id, amount_minor=amount_minor,
             currency=currency, customer_id=customer_id,
@@ -272,64 +335,17 @@ def _hold_for_rail(
     row.hold_id = hold.id
 
 
-def get_transfer(session: Session, *, customer_id: str, transfer_id: str) -> TransferRead:
-    t = session.get(Transfer, transfer_id)
-    if t is None or t.customer_id != customer_id:
-        raise TransferNotFound("no such transfer", transfer_id=transfer_id)
-    return to_read(t)
-
-
-def get_transfer_for_bank(session: Session, transfer_id: str) -> TransferRead:
-    """Any transfer by id, for domains acting for the bank (the staff console, which audits the read);
-    never for customer-facing lookups, which go through `get_transfer` and its owner check."""
-    t = session.get(Transfer, transfer_id)
-    if t is None:
-        raise TransferNotFound("no such transfer", transfer_id=transfer_id)
-    return to_read(t)
-
-
-def existing_ids(session: Session, transfer_ids: Sequence[str]) -> set[str]:
-    """Which of these transfer ids were committed (for reconciliation and the benchmarks)."""
-    found: set[str] = set()
-    ids = list(transfer_ids)
-    for lo in range(0, len(ids), 500):
-        found.update(session.scalars(select(Transfer.id).where(Transfer.id.in_(ids[lo : lo + 500]))))
-    return found
-
-
-def list_transfers(
-    session: Session, *, customer_id: str, account_id: str | None = None, status: str | None = None,
-    cursor: str | None = None, limit: int = 20,
-) -> TransferPage:
-    """The customer's transfers, newest first (ids are time-ordered, so the id is the keyset)."""
-    limit = max(1, min(limit, 100))
-    stmt = select(Transfer).where(Transfer.customer_id == customer_id)
-    if account_id is not None:
-        stmt = stmt.where(Transfer.from_account_id == account_id)
-    if status is not None:
-        stmt = stmt.where(Transfer.status == status)
-    if cursor:
-        key = decode_cursor(cursor)
-        if len(key) != 1 or not isinstance(key[0], str):
-            raise InvalidPaymentDetails("malformed cursor")
-        stmt = stmt.where(Transfer.id < key[0])
-    rows = session.scalars(stmt.order_by(Transfer.id.desc()).limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return TransferPage(
-        items=[to_read(t) for t in rows], next_cursor=encode_cursor([rows[-1].id]) if more and rows else None
+def _hold_for_review(
+    session: Session, row: Transfer, destination: ResolvedDestination, description: str,
+    metadata: dict[str, Any], ledger_kind: str,
+) -> None:
+    """Reserve the money for the payee while an analyst reviews the payment: releasing posts the hold,
+    confirming fraud voids it (`service/review.py`)."""
+    assert destination.ledger_account_id is not None
+    hold = ledger.place_hold(
+        session, idempotency_key=ledger_key(row.id, "hold"), debit_account_id=row.from_ledger_account_id,
+        credit_account_id=destination.ledger_account_id, amount_minor=row.amount_minor, currency=row.currency,
+        expires_at=row.created_at + timedelta(seconds=get_settings().ledger.hold_ttl_s), kind=ledger_kind,
+        description=description, metadata=metadata | {"to_account_id": destination.account_id},
     )
-
-
-def count_since(session: Session, since: datetime) -> dict[str, int]:
-    """Transfers created since `since`, by status (the staff dashboard's "today")."""
-    stmt = (
-        select(Transfer.status, func.count()).where(Transfer.created_at >= since).group_by(Transfer.status)
-    )
-    return {status: int(n) for status, n in session.execute(stmt)}
-
-
-def count_pending_interbank(session: Session) -> int:
-    """Interbank transfers whose money is held while the clearing rail settles or returns them."""
-    stmt = select(func.count()).where(Transfer.status == "pending", Transfer.kind == "interbank")
-    return int(session.scalar(stmt) or 0)
+    row.hold_id = hold.id

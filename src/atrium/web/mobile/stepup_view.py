@@ -2,11 +2,15 @@
 this page instead (`routing.PageRoute`), carrying the original form's fields. Once the customer has
 completed the challenge (an SMS code that names the action, an authenticator code, or a passkey), the page
 posts the same fields again to the same address with the challenge in `step_up` — the use case then
-consumes the grant, exactly once."""
+consumes the grant, exactly once.
+
+A challenge the anti-fraud decision asked for carries its reason codes: the page then asks "was this you?",
+says why in the customer's words, warns about scams, and — for a transfer — offers "this wasn't me", which
+stops the payment and reports it (`/transfer/not-me`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,10 +18,16 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from atrium.identity.errors import StepUpRequired
+from atrium.payments import service as payments
 from atrium.web.mobile.csrf import CSRF_FIELD
 from atrium.web.mobile.templating import finish, is_htmx, render, translator
 
 CARRY_PREFIX = "carry."
+# Where a disowned challenge goes, by the address the challenged form posts to.
+NOT_ME = {"/transfer/confirm": "/transfer/not-me"}
+# What the customer is doing, for the reasons' wording ("this transfer", "this QR payment"): by the step-up
+# action's first word (transfer, transfer.large → transfer); other actions are settings changes.
+RISK_CHANNEL = {"transfer": "transfer", "qr": "qr", "payee": "payee", "order": "payee"}
 NOT_CARRIED = frozenset({CSRF_FIELD, "step_up"})
 MAX_CARRIED = 40
 
@@ -58,6 +68,7 @@ def challenge_page(
     code_sent: bool = False,
     error: str | None = None,
     done: bool = False,
+    reasons: Sequence[str] = (),
 ) -> Response:
     t = translator(request)
     key = f"stepup.action.{action}"
@@ -81,6 +92,9 @@ def challenge_page(
         error=error,
         done=done,
         carry_prefix=CARRY_PREFIX,
+        risk_reasons=payments.risk_texts(list(reasons), t.locale,
+                                         channel=RISK_CHANNEL.get(action.split(".")[0], "device")),
+        not_me=NOT_ME.get(safe_return(return_to)) if reasons else None,
     )
 
 
@@ -102,4 +116,5 @@ def from_error(request: Request, exc: StepUpRequired, form: Mapping[str, Any]) -
         summary=str(extra.get("summary", "")),
         return_to=request.url.path,
         fields=carried(form),
+        reasons=[str(r) for r in extra.get("reasons", []) or []],
     )

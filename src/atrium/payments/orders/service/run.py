@@ -1,6 +1,11 @@
 """Paying due occurrences. The job (orders/tasks.py) asks for the due orders, then calls `run_next` in its
 own unit of work per occurrence until the order has nothing due, so each occurrence commits on its own
-and a crash loses at most the one in flight (which the next run pays, on the same idempotency key)."""
+and a crash loses at most the one in flight (which the next run pays, on the same idempotency key).
+
+Each occurrence passes the risk decision like any payment (`payments.execute` screens it, with nobody
+present to answer a challenge: a challenge is held for review). A declined occurrence is a failure of the
+order (`payment-declined`, counted towards suspension) with its declined transfer kept; a held one is
+"sent": its transfer says how the review ended."""
 
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ from atrium.payments.schemas import TransferRead
 
 CHANNEL = "scheduled"
 REASON_MAX = 300
+DECLINED = "payment-declined"  # the risk decision declined it (the code of payments.errors.PaymentDeclined)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +96,18 @@ def run_next(session: Session, *, order_id: str, today: date) -> Outcome | None:
         if suspended:
             order.status, order.ended_at = "suspended", now
     else:
-        # An interbank payment is held and handed to the clearing rail: "sent", settling or returning later
-        # (its transfer says which); own and Atrium payments complete at once: "paid".
-        execution.status = "paid" if transfer.status == "completed" else "sent"
         execution.transfer_id = transfer.id
-        order.consecutive_failures = 0
+        if transfer.status == "declined":
+            execution.status, execution.failure_code = "failed", DECLINED
+            execution.failure_reason = (transfer.failure_reason or "")[:REASON_MAX] or None
+            order.consecutive_failures, suspended = domain.after_failure(order.consecutive_failures)
+            if suspended:
+                order.status, order.ended_at = "suspended", now
+        else:
+            # An interbank payment is held and handed to the clearing rail, a held one waits for an analyst:
+            # "sent", settling or returning later (its transfer says which); others complete at once: "paid".
+            execution.status = "paid" if transfer.status == "completed" else "sent"
+            order.consecutive_failures = 0
     session.add(execution)
     order.next_index = index + 1
     order.next_run_on = domain.occurrence(rule, index + 1)

@@ -3,6 +3,6 @@ Services flush, never commit. See the package docstring of `atrium.payments.qr` 
 
 from atrium.payments.qr.service.codes import Verified, issue_qr, parse_qr, verify
 from atrium.payments.qr.service.keys import rotate_key
-from atrium.payments.qr.service.pay import pay_qr
+from atrium.payments.qr.service.pay import free_code, pay_qr, released
 
-__all__ = ["Verified", "issue_qr", "parse_qr", "pay_qr", "rotate_key", "verify"]
+__all__ = ["Verified", "free_code", "issue_qr", "parse_qr", "pay_qr", "released", "rotate_key", "verify"]

@@ -1,5 +1,10 @@
 """Pay a scanned QR code: verify it, then move the money through the payments core (method `qr_payment`)
-to the merchant's settlement account, recording the payment so a fixed-amount code is paid only once."""
+to the merchant's settlement account, recording the payment so a fixed-amount code is paid only once.
+
+The payment passes the risk decision first (risk channel "qr", the merchant as terminal): a challenge is a
+step-up bound to merchant, reference, amount and currency (for a customer present to answer it; without
+one, a review); a held payment completes, and says so, only when an analyst releases it
+(`released`); a declined or cancelled one leaves the code payable by someone else (`free_code`)."""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from sqlalchemy.orm import Session
 from atrium.accounts import service as accounts
 from atrium.events import outbox
 from atrium.events.catalogue import QrPaymentCompleted
+from atrium.identity import stepup
+from atrium.identity.principal import Principal
 from atrium.kit import clock
 from atrium.kit.errors import IdempotencyConflict
 from atrium.kit.hashing import fingerprint
@@ -17,12 +24,14 @@ from atrium.kit.ids import new_id
 from atrium.payments import domain as payments_domain
 from atrium.payments import service as payments
 from atrium.payments.domain import RuleBroken
+from atrium.payments.merchants import service as merchants
 from atrium.payments.qr.errors import InvalidQrRequest, QrAlreadyPaid, QrAmountMismatch, QrAmountRequired
 from atrium.payments.qr.models import QrPayment
 from atrium.payments.qr.service.codes import Verified, already_paid, verify
 from atrium.payments.schemas import TransferRead
 
 KIND = "qr"  # the transfer kind; payments.domain maps it to method `qr_payment` and ledger kind
+STEP_UP_ACTION = "qr.pay"  # no level of its own: only a risk challenge asks for a step-up here
 
 
 def _check_key(key: str) -> str:
@@ -64,13 +73,15 @@ def _amount(v: Verified, amount_minor: int | None) -> int:
 
 def pay_qr(
     session: Session, *, customer_id: str, idempotency_key: str, from_account_id: str, payload: str,
-    amount_minor: int | None = None, memo: str = "", channel: str,
+    amount_minor: int | None = None, memo: str = "", channel: str, principal: Principal | None = None,
+    step_up: str | None = None, ip: str | None = None,
 ) -> TransferRead:
     """Pay the merchant of a scanned code from the customer's account; returns the (completed) transfer.
 
     The same key and request → the first payment again, even after the code expired; the same key with
     another request → 409. A paid fixed-amount code → 409 `qr-already-paid`. Limits and the customer's QR
     switch apply (limits method `qr_payment`, on `channel`). Runs in the caller's transaction, flushes.
+    `principal`/`step_up`: the signed-in customer who can answer a risk challenge, and their answer.
     """
     _check_key(idempotency_key)
     request_hash = fingerprint({"payload": payload, "from_account_id": from_account_id,
@@ -88,12 +99,26 @@ def pay_qr(
         kind=KIND, to_type="merchant", display=v.merchant.name, ledger_account_id=v.ledger_account_id,
         name=v.merchant.name,
     )
+    verdict = payments.screen_payment(
+        session, customer_id=customer_id, idempotency_key=idempotency_key, destination=destination,
+        from_account_id=source.id, amount_minor=amount, currency=v.claims.c, principal=principal, ip=ip,
+        terminal_id=v.claims.m,
+    )
+    if verdict.outcome == "challenge" and principal is not None:
+        stepup.require(
+            session, principal, action=STEP_UP_ACTION, token=step_up,
+            elements={"payee": f"merchant:{v.claims.m}", "reference": v.claims.r, "amount_minor": str(amount),
+                      "currency": v.claims.c},
+            summary=payments.summary(destination, amount, v.claims.c), opinion=payments.risk_opinion(verdict),
+        )
     # One savepoint for the record and the payment: a refusal (funds, limits, switch) leaves neither, so
     # the code can be paid later, even by a caller that catches the error and carries on.
     with session.begin_nested():
         record = QrPayment(
             id=new_id("qrp"), merchant_id=v.claims.m, customer_id=customer_id, key_id=v.claims.k,
-            reference=v.claims.r, once_reference=v.claims.r if v.fixed else None, nonce=v.claims.n,
+            reference=v.claims.r, nonce=v.claims.n,
+            # A declined payment does not use the code up: someone else may still pay it.
+            once_reference=v.claims.r if v.fixed and verdict.outcome != "deny" else None,
             amount_minor=amount, currency=v.claims.c, idempotency_key=idempotency_key,
             request_hash=request_hash, created_at=clock.now(),
         )
@@ -112,11 +137,38 @@ def pay_qr(
             source=source, destination=destination, amount_minor=amount, currency=v.claims.c,
             memo=memo or f"{v.merchant.name} {v.claims.r}"[:140], channel=channel,
             method=payments_domain.METHOD_FOR_KIND[KIND], ledger_kind=payments_domain.LEDGER_KIND[KIND],
+            risk=verdict,
         )
         record.transfer_id = transfer.id
-        outbox.record(session, QrPaymentCompleted(
-            transfer_id=transfer.id, merchant_id=v.claims.m, category=v.merchant.category,
-            customer_id=customer_id, amount_minor=amount, currency=v.claims.c, reference=v.claims.r,
-        ))
+        if transfer.status == "completed":
+            _completed(session, record, v.merchant.category)
         session.flush()
     return transfer
+
+
+def _completed(session: Session, record: QrPayment, category: str) -> None:
+    assert record.transfer_id is not None
+    outbox.record(session, QrPaymentCompleted(
+        transfer_id=record.transfer_id, merchant_id=record.merchant_id, category=category,
+        customer_id=record.customer_id, amount_minor=record.amount_minor, currency=record.currency,
+        reference=record.reference,
+    ))
+
+
+def _record_of(session: Session, transfer_id: str) -> QrPayment | None:
+    return session.scalar(select(QrPayment).where(QrPayment.transfer_id == transfer_id))
+
+
+def released(session: Session, transfer_id: str) -> None:
+    """A held QR payment was released and completed: say so, as an unheld one says it at once."""
+    record = _record_of(session, transfer_id)
+    if record is not None:
+        _completed(session, record, merchants.get_merchant(session, record.merchant_id).category)
+
+
+def free_code(session: Session, transfer_id: str) -> None:
+    """A QR payment that was cancelled (fraud confirmed) no longer uses up its fixed-amount code."""
+    record = _record_of(session, transfer_id)
+    if record is not None:
+        record.once_reference = None
+        session.flush()

@@ -27,6 +27,7 @@ from atrium.web.mobile.pages import (
     statement,
     stepup,
     transfer,
+    transfer_history,
 )
 
 router = APIRouter()
@@ -34,5 +35,6 @@ for area in (
     auth, register, pwa, settings, home, statement, transfer, limits, qr, stepup, profile, phishing, security,
     security_devices, security_sessions, security_passkeys, security_totp, security_password, dev_outbox,
     services, identities, biz, merchant, messages,
+    transfer_history,
 ):
     router.include_router(area.router, include_in_schema=False)

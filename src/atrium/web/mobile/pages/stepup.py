@@ -40,6 +40,7 @@ def _again(
         summary=challenge.summary,
         return_to=return_to,
         fields=stepup_view.unprefixed(form),
+        reasons=challenge.reasons,
         **context,  # type: ignore[arg-type]
     )
 

@@ -1,6 +1,10 @@
 """Transfer: pick the account to pay from and the payee, enter amount and memo → confirmation (summary,
 no fee) → result. Refusals (insufficient funds, limits, switches) are shown inline, translated.
 
+The bank's security checks decide before money moves: a challenge is the step-up page asking "was this
+you?" with the reasons (and "this wasn't me", `/transfer/not-me`, which stops and reports the payment); a
+held or declined payment still ends on the result page, which says why and what happens next.
+
 In elder mode the confirmation also reads the payee and the amount back (the amount in words) and asks
 the person to tick that they checked them; a confirm post without that tick — or with a tick for other
 details — is refused with the read-back shown again, and nothing is sent (`readback`)."""
@@ -17,7 +21,7 @@ from atrium.identity.errors import StepUpRequired
 from atrium.kit.errors import AtriumError, ValidationFailed
 from atrium.payments import service as payments
 from atrium.payments.schemas import TransactionSignatureIn
-from atrium.web.deps import CurrentCustomer, ReadOnlySession
+from atrium.web.deps import CurrentCustomer, ReadOnlySession, client_info
 from atrium.web.mobile import csrf, display, messages, presenters, readback
 from atrium.web.mobile.i18n.formatting import money
 from atrium.web.mobile.pages.transfer_form import (
@@ -225,6 +229,7 @@ def transfer_confirm(
                 principal=customer,
                 step_up=step_up,
                 signature=signature,
+                ip=client_info(request).ip,
             )
         )
     except StepUpRequired:
@@ -239,6 +244,31 @@ def transfer_confirm(
         with get_db().read_session() as fresh:
             choices = load_choices(fresh, customer.id)
         return _form(request, draft, choices, alert=alert, status_code=422)
+    return redirect(request, f"/transfer/result/{done.id}")
+
+
+@router.post("/transfer/not-me", dependencies=[Depends(csrf.verify)])
+def transfer_not_me(
+    request: Request, customer: CurrentCustomer, session: ReadOnlySession, draft: FormDraft
+) -> Response:
+    """Asked "was this you?", the customer says no: the payment is stopped for good (its form can never pay
+    it) and reported to the security team."""
+    t = translator(request)
+    if not valid_key(draft.idempotency_key):
+        raise ValidationFailed("the transfer form lost its idempotency key")
+    choices = load_choices(session, customer.id)
+    checked, errors = check(session, draft, choices, t, against_balance=False)
+    if checked is None:
+        return _form(request, draft, choices, errors=errors, status_code=422)
+    session.close()
+    done = get_db().run(
+        lambda s: payments.report_not_me(
+            s, customer_id=customer.id, idempotency_key=draft.idempotency_key,
+            from_account_id=checked.source.id, to=checked.destination, amount_minor=checked.amount_minor,
+            currency=checked.source.currency, memo=checked.memo, channel=CHANNEL, principal=customer,
+            ip=client_info(request).ip,
+        )
+    )
     return redirect(request, f"/transfer/result/{done.id}")
 
 
@@ -260,4 +290,5 @@ def transfer_result(
         source=source,
         source_name=presenters.account_label(source, t) if source else "",
         to_name=presenters.account_label(own, t) if own else done.to.display,
+        reasons=payments.risk_texts(done.risk_reasons, t.locale) if done.status == "declined" else [],
     )
