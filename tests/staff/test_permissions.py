@@ -24,6 +24,16 @@ EXPECTED = {
         "catalog.propose",
         "catalog.approve",
         "messages.manage",
+        "risk.cases.view",
+        "risk.cases.act",
+        "risk.rules.view",
+        "risk.rules.propose",
+        "risk.rules.approve",
+        "risk.lists.view",
+        "risk.lists.manage",
+        "risk.models.view",
+        "risk.models.manage",
+        "risk.models.approve",
     },
     "operator": {
         "dashboard.view",
@@ -51,9 +61,15 @@ EXPECTED = {
     "risk_analyst": {
         "dashboard.view", "ledger.check", "customers.view", "customers.unmask", "limits.view",
         "merchants.view",
+        # Issue 5: the fraud team works cases, keeps rules and lists and trains models; one analyst checks
+        # another's rule (the risk service refuses the maker as checker); compliance promotes the models.
+        "risk.cases.view", "risk.cases.act", "risk.rules.view", "risk.rules.propose", "risk.rules.approve",
+        "risk.lists.view", "risk.lists.manage", "risk.models.view", "risk.models.manage",
     },
     "compliance_officer": {
         "dashboard.view", "ledger.check", "audit.view", "limits.view", "merchants.view", "catalog.view",
+        # Issue 5: compliance checks rules and promotes models the analysts trained; it works no cases.
+        "risk.rules.view", "risk.rules.approve", "risk.lists.view", "risk.models.view", "risk.models.approve",
     },
 }
 

@@ -133,6 +133,8 @@ SCREENS: tuple[str, ...] = (
     "audit.export",  # the CSV export of the access audit
     "catalog.audience",  # the service catalogue's per-customer audience check
     "catalog.preview",  # the service catalogue's audience preview over a sample of customers (counts only)
+    "risk.queue",  # the anti-fraud case queue (masked customers; how many shown in detail)
+    "risk.case",  # one anti-fraud case: the transaction, its evidence and the customer's recent history
 )
 
 # The sections of the customer 360 page, each loaded (and audited) on its own.

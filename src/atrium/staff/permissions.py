@@ -31,6 +31,18 @@ Action = Literal[
     "catalog.propose",  # propose a new service or a change to one (maker)
     "catalog.approve",  # approve or reject another operator's proposal (checker; never one's own)
     "messages.manage",  # message templates and service notices sent to customers' inboxes
+    # Anti-fraud (issue 5). Makers and checkers may share a role: the risk service refuses a checker who
+    # is the maker of the same rule or promotion, whatever the role says.
+    "risk.cases.view",  # the case queue and one case (a customer's transaction; every open is audited)
+    "risk.cases.act",  # release, confirm fraud, close as genuine, block or list what a case shows (a note)
+    "risk.rules.view",  # the rules, their versions and who wrote and approved them; backtests
+    "risk.rules.propose",  # propose a new or changed rule, or its switch shadow ↔ live (maker); retire a rule
+    "risk.rules.approve",  # approve or reject another person's rule proposal, after a backtest (checker)
+    "risk.lists.view",  # the block, allow and watch lists (values masked) and their audit trail
+    "risk.lists.manage",  # add and remove list entries (a reason, an expiry; audited)
+    "risk.models.view",  # the model registry: versions, roles, training windows, metrics
+    "risk.models.manage",  # start a training run of a challenger (maker)
+    "risk.models.approve",  # promote a challenger to champion (checker: a role that cannot train one)
 ]
 ACTIONS: tuple[str, ...] = get_args(Action)
 
@@ -73,6 +85,18 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "customers.unmask",
             "limits.view",
             "merchants.view",
+            # The fraud team works cases, writes and checks each other's rules (a second analyst is the
+            # checker; never the maker of the same rule), keeps the lists and trains models. It does not
+            # promote its own models: compliance does (separation of duties by role).
+            "risk.cases.view",
+            "risk.cases.act",
+            "risk.rules.view",
+            "risk.rules.propose",
+            "risk.rules.approve",
+            "risk.lists.view",
+            "risk.lists.manage",
+            "risk.models.view",
+            "risk.models.manage",
         }
     ),
     # Compliance reviews who looked at what; it does not browse customers itself.
@@ -84,6 +108,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "limits.view",
             "merchants.view",
             "catalog.view",
+            # The second line of defence: it checks rules and promotes the models the analysts trained,
+            # reads the lists, but works no cases (they are customers' transactions) and proposes nothing.
+            "risk.rules.view",
+            "risk.rules.approve",
+            "risk.lists.view",
+            "risk.models.view",
+            "risk.models.approve",
         }
     ),
 }

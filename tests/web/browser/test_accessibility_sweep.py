@@ -55,6 +55,7 @@ from atrium.web.staff.routing import StaffPageRoute
 from tests.web.browser_support import PHONE, SCREENSHOTS, axe_violations
 from tests.web.mobile import shell_support as shell
 from tests.web.mobile.factories import Seeded, deposit, qr_code, seed_customer
+from tests.web.staff import risk_support
 from tests.web.staff.factories import make_staff
 
 # Accessibility does not depend on the database: CI's PostgreSQL run skips the sweep (it ran on SQLite).
@@ -75,6 +76,7 @@ EXCLUDED: dict[str, str] = {
 ACTING_AS: dict[str, str] = {"/biz": "company_operator", "/merchant": "merchant"}
 STAFF_EXCLUDED: dict[str, str] = {
     "/staff/audit/export.csv": "the audit log as a CSV download, not a page",
+    "/staff/risk/cases/counts": "the open-case count the queue polls (an htmx fragment), not a page",
 }
 # Pages this sweep holds to elder mode's 56 px targets: the mode's own pages and the money-movement pages
 # it changes (the other pages' small targets are listed in the findings file). Every page, in both modes,
@@ -98,6 +100,8 @@ class World:
     merchant_id: str
     challenge: str  # a step-up challenge (raising a limit), for the step-up page
     proposal_id: str = ""  # a pending catalogue change, for the console's proposal page
+    risk_case_id: str = ""  # a held transfer's fraud case, for the console's case page
+    risk_rule_id: str = ""  # a published fraud rule, for the console's rule page
 
 
 # Real values for path parameters (and the query a page needs to be itself), by route.
@@ -134,6 +138,8 @@ STAFF_PARAMS: dict[str, Callable[[World], str]] = {
     "/staff/catalog/proposals/{proposal_id}": lambda w: f"/staff/catalog/proposals/{w.proposal_id}",
     "/staff/limits/{channel}/{method}/{currency}": lambda w: "/staff/limits/mobile/internal_transfer/CNY",
     "/staff/{rest:path}": lambda w: "/staff/no-such-page",  # the console's own not-found page
+    "/staff/risk/cases/{case_id}": lambda w: f"/staff/risk/cases/{w.risk_case_id}",
+    "/staff/risk/rules/{rule_id}": lambda w: f"/staff/risk/rules/{w.risk_rule_id}",
 }
 STAFF_STATUS = {"/staff/{rest:path}": 404}
 
@@ -389,6 +395,9 @@ def test_every_staff_console_page_passes_axe_in_both_languages(browser, live_ser
             kind="switch", service_key="retail.transfer", base_version=current.version, enabled=False,
             note="无障碍检查：暂停转账服务的提议"))
     world.proposal_id = proposal.id
+    fraud_team = risk_support.analysts(db, prefix="sweep")
+    world.risk_rule_id = risk_support.publish_rule(db, fraud_team)
+    world.risk_case_id = risk_support.held_case(db, world.who.customer_id)
     visit, unexplained = _plan(staff_routes(), STAFF_PARAMS, STAFF_EXCLUDED)
     assert not unexplained, unexplained
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

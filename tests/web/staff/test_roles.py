@@ -17,6 +17,7 @@ from atrium.staff import permissions
 from atrium.staff.permissions import ROLES
 from atrium.web import staff as console
 from tests.web.mobile.factories import seed_customer
+from tests.web.staff import risk_support
 from tests.web.staff.factories import csrf_from, make_staff, pay, sign_in
 from tests.web.test_routes_auth import endpoints
 
@@ -54,6 +55,15 @@ PAGES = [
     ("GET", "/staff/messages/delivery", "messages.manage"),
     ("GET", "/staff/messages/notices", "messages.manage"),
     ("GET", "/staff/messages/templates/transfer.received", "messages.manage"),
+    # Anti-fraud (issue 5): {case} is a held transfer's case, {rule} a published rule.
+    ("GET", "/staff/risk/cases", "risk.cases.view"),
+    ("GET", "/staff/risk/cases/counts", "risk.cases.view"),
+    ("GET", "/staff/risk/cases/{case}", "risk.cases.view"),
+    ("GET", "/staff/risk/rules", "risk.rules.view"),
+    ("GET", "/staff/risk/rules/new", "risk.rules.propose"),
+    ("GET", "/staff/risk/rules/{rule}", "risk.rules.view"),
+    ("GET", "/staff/risk/lists", "risk.lists.view"),
+    ("GET", "/staff/risk/models", "risk.models.view"),
 ]
 NAV = {
     "dashboard.view": "/staff",
@@ -64,6 +74,8 @@ NAV = {
     "phishing.manage": "/staff/phishing",
     "catalog.view": "/staff/catalog",
     "messages.manage": "/staff/messages",
+    "risk.cases.view": "/staff/risk/cases",
+    "risk.rules.view": "/staff/risk/rules",
 }
 # What each kind of form posts (anything else posts a bank limit).
 FORMS = {
@@ -79,6 +91,7 @@ _TEMPLATE_OF = {
     "{transfer}": "{transfer_id}", "{proposal}": "{proposal_id}", "/mobile/own_transfer/CNY":
     "/{channel}/{method}/{currency}", "/sections/security": "/sections/{section}",
     "/services/retail.transfer": "/services/{key}", "/templates/transfer.received": "/templates/{key}",
+    "{case}": "{case_id}", "{rule}": "{rule_id}",
 }
 
 
@@ -142,12 +155,15 @@ def test_each_role_gets_exactly_its_pages(client, db, role: str) -> None:  # typ
     proposal = _proposal(db)
     with db.unit_of_work() as s:
         message_templates.ensure_builtin_templates(s)
+    fraud_team = risk_support.analysts(db, prefix="roles")
+    rule = risk_support.publish_rule(db, fraud_team)
+    case = risk_support.held_case(db, who.customer_id)
     user = make_staff(db, role)
     sign_in(client, user)
     wrong = []
     for method, template, action in PAGES:
         path = template.format(customer=who.customer_id, channel=channel, account=who.accounts[0].id,
-                               transfer=transfer, proposal=proposal)
+                               transfer=transfer, proposal=proposal, case=case, rule=rule)
         r = _request(client, method, path)
         if permissions.allowed(role, action):
             ok = r.status_code == 200 or (method == "POST" and r.status_code == 303 and "ledger" not in path)
@@ -173,6 +189,6 @@ def test_a_staff_user_with_an_unknown_role_may_open_nothing(client, db) -> None:
     sign_in(client, make_staff(db, "teller"))
     for method, template, _ in PAGES:
         path = template.format(customer="cus_x", channel="chn_x", account="acc_x", transfer="trf_x",
-                               proposal="prp_x")
+                               proposal="prp_x", case="rcas_x", rule="rrul_x")
         r = _request(client, method, path)
         assert r.status_code == 403, (method, template)

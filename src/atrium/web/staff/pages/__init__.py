@@ -18,6 +18,11 @@ from atrium.web.staff.pages import (
     messages,
     messages_notices,
     phishing,
+    risk_cases,
+    risk_lists,
+    risk_models,
+    risk_rule_form,
+    risk_rules,
     transfers,
     unlock,
 )
@@ -40,6 +45,11 @@ for area in (
     messages_notices,
     catalog,
     catalog_proposals,
+    risk_cases,
+    risk_rule_form,  # before risk_rules: /rules/new is not a rule id
+    risk_rules,
+    risk_lists,
+    risk_models,
     fallback,
 ):  # fallback last
     router.include_router(area.router, include_in_schema=False)
