@@ -183,3 +183,12 @@ def test_customer_texts_never_depend_on_params(code: str, params: dict[str, obje
         Reason(code, {k: v for k, v in params.items() if k == "feature"}), locale
     )
     assert analyst_text(Reason(code, params), locale)  # and the analyst text always renders
+
+
+def test_an_atrium_id_whose_time_part_is_nine_digits_is_an_identifier_not_a_number() -> None:
+    # A list entry made at the wrong millisecond once made every block-list decision fall back.
+    assert Reason("list.block.payee", {"entry": "rlst_01M950328546J0ME9PGB76GADG"}).params["entry"]
+    with pytest.raises(InvalidReason):
+        Reason("list.block.payee", {"entry": "6222020200112233445"})
+    with pytest.raises(InvalidReason):
+        Reason("list.block.payee", {"entry": "x_6222020200112233445"})

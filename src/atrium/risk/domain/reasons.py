@@ -28,6 +28,9 @@ PARAM_KEY: Final = re.compile(r"[a-z][a-z0-9_]{0,31}")
 # Identifiers only (feature names, rule keys, entry ids, outcomes): no spaces, so no names or addresses.
 PARAM_TEXT: Final = re.compile(r"[A-Za-z0-9_.:\-]{0,64}")
 LONG_DIGITS: Final = re.compile(r"\d{9,}")
+# Atrium's own ids (`kit.ids.new_id`: prefix, "_", 26 Crockford base-32 characters). Their time part is often
+# nine digits in a row, which is not a card or phone number.
+ATRIUM_ID: Final = re.compile(r"[a-z]{2,8}_[0-9A-HJKMNP-TV-Z]{26}")
 MAX_PARAMS: Final = 12
 LOCALES: Final = ("zh", "en")
 ParamValue = str | int | float | bool
@@ -63,7 +66,8 @@ class Reason:
                 if len(_VALID_KEYS) < 1_000:
                     _VALID_KEYS.add(key)
             if isinstance(value, str):
-                if not PARAM_TEXT.fullmatch(value) or LONG_DIGITS.search(value):
+                if not PARAM_TEXT.fullmatch(value) or (
+                        LONG_DIGITS.search(value) and not ATRIUM_ID.fullmatch(value)):
                     raise InvalidReason(f"reason parameter {key!r} must be an identifier, not personal data")
             elif not isinstance(value, int | float):
                 raise InvalidReason(f"reason parameter {key!r} must be a number, a flag or an identifier")
