@@ -54,6 +54,9 @@ bench: $(STAMP)
 	$(BIN)/atrium bench api --json bench/results/api.json
 	$(BIN)/atrium bench auth --databases sqlite,postgresql --json bench/results/auth.json
 	$(BIN)/atrium bench pwa --json bench/results/pwa.json
+	$(BIN)/atrium bench risk --json bench/results/risk-api.json
+	$(BIN)/atrium risk benchmark --data ../shared/data/fraud-handbook --protocol single --train-start 2018-07-04 --json bench/results/risk-single.json
+	$(BIN)/atrium risk benchmark --data ../shared/data/fraud-handbook --protocol prequential --train-start 2018-06-13 --json bench/results/risk-prequential.json
 
 clean:
 	rm -rf $(VENV) var

@@ -83,7 +83,7 @@ def demo_seed(
 
         report = demo.seed(db, customers=customers, months=months, seed_value=seed, progress=tick)
     table = Table(title="Demo bank")
-    for name in ("customers", "accounts", "merchants", "staff", "movements"):
+    for name in ("customers", "accounts", "merchants", "staff", "movements", "risk_rules"):
         table.add_row(name, f"{getattr(report, name):,}")
     console.print(table)
     _print_logins(console, report.logins)
@@ -210,6 +210,12 @@ def catalog_list(line: str = typer.Option(None, help="only this business line"))
 from atrium.bench.cli import bench_app  # noqa: E402 - light: the benchmarks import lazily when run
 
 app.add_typer(bench_app, name="bench")
+from atrium.risk.cli import risk_app  # noqa: E402 - light: the benchmark imports lazily when run
+
+app.add_typer(risk_app, name="risk")
+from atrium.risk.channel_cli import channels_app  # noqa: E402 - the decision API's channel keys
+
+risk_app.add_typer(channels_app, name="channels")
 
 
 def main() -> None:

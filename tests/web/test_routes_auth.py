@@ -22,12 +22,15 @@ from fastapi.testclient import TestClient
 
 from atrium.app import create_app
 from atrium.identity import service as identity
+from atrium.risk.endpoints import auth as risk_auth
 from atrium.web import deps
 
 PRINCIPAL_DEPENDENCIES: dict[Callable[..., Any], str] = {
     deps._principal: "principal",
     deps._customer: "customer",
     deps._staff: "staff",
+    # The decision API's machine clients (card networks): a channel key, never a person's credential.
+    risk_auth.channel_client: "channel",
 }
 DUMMY_ID = "x_00000000000000000000000000"
 PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")

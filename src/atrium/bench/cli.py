@@ -186,3 +186,62 @@ def auth(
         console.print(f"wrote {json_out}")
     if any(r["errors"] for r in doc["results"]):
         raise typer.Exit(1)
+
+
+@bench_app.command("risk")
+def risk(
+    json_out: Path = typer.Option(None, "--json", help="write the results as JSON here, e.g. "
+                                                       "bench/results/risk-api-YYYY-MM-DD.json"),
+    quick: bool = typer.Option(False, "--quick", help="a short run (seconds): checks the harness"),
+    seconds: float = typer.Option(None, help="measured seconds per endpoint"),
+    connections: int = typer.Option(None, help="concurrent connections (default 64)"),
+    workers: str = typer.Option(None, help="comma list of uvicorn worker counts (default 1,2)"),
+    databases: str = typer.Option(None, help="comma list: sqlite,postgresql (default both)"),
+    configs: str = typer.Option(None, help="comma list: strict,tuned (default both)"),
+    database_url: str = typer.Option(None, help="one bench database instead of --databases (it is emptied)"),
+    app: str = typer.Option(None, help="the ASGI app uvicorn serves (default atrium.asgi:app)"),
+    data: Path = typer.Option(None, help="the handbook's transactions for the traffic's cards, terminals "
+                                         "and amounts (default ../shared/data/fraud-handbook)"),
+    warm_rows: int = typer.Option(None, help="untimed decisions before measuring (default 30000)"),
+) -> None:
+    """Card authorisations through the HTTP decision API vs the same server's trivial endpoint, with every
+    answered decision checked in the decision log."""
+    from atrium.bench import risk_api as bench
+    from atrium.bench.report import Reporter, print_summary, wide_console, write_json
+    from atrium.bench.risk_api_report import check_lines, risk_table
+
+    overrides: dict = {}
+    if seconds:
+        overrides["seconds"] = seconds
+    if connections:
+        overrides["connections"] = connections
+    if workers:
+        overrides["workers"] = tuple(int(w) for w in _csv(workers) or ())
+    if databases:
+        overrides["databases"] = _csv(databases)
+    if configs:
+        unknown = set(_csv(configs) or ()) - set(bench.CONFIGS)
+        if unknown:
+            raise typer.BadParameter(f"configs are {', '.join(bench.CONFIGS)}")
+        overrides["configs"] = _csv(configs)
+    if database_url:
+        overrides["database_url"] = database_url
+    if app:
+        overrides["app"] = app
+    if data:
+        overrides["data"] = data
+    if warm_rows is not None:
+        overrides["warm_rows"] = warm_rows
+    cfg = bench.RiskApiBenchConfig.quick(**overrides) if quick else bench.RiskApiBenchConfig(**overrides)
+    console = wide_console()
+    with Reporter() as reporter:
+        doc = bench.run(cfg, reporter)
+    console.print(risk_table(doc))
+    for ok, line in check_lines(doc):
+        console.print(f"[{'green' if ok else 'bold red'}]{line}[/]")
+    print_summary(console, doc)
+    if json_out:
+        write_json(doc, json_out)
+        console.print(f"wrote {json_out}")
+    if not doc["all_answered_logged"] or any(r["errors"] for r in doc["results"]):
+        raise typer.Exit(1)

@@ -26,6 +26,15 @@ def staff(action: str) -> str:
     return f"staff:{action}"
 
 
+# A machine client of the decision API (a card network) presenting a channel key that holds `scope`
+# (atrium.risk.channel_clients); `CHANNEL`: any live channel key. Customers and staff are refused (403).
+CHANNEL = "channel"
+
+
+def channel(scope: str) -> str:
+    return f"channel:{scope}"
+
+
 ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/"): CUSTOMER,
     ("GET", "/.well-known/openid-configuration"): PUBLIC,
@@ -127,6 +136,10 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/phishing/check"): PUBLIC,
     ("POST", "/api/v1/qr/parse"): CUSTOMER,
     ("POST", "/api/v1/qr/pay"): CUSTOMER,
+    ("GET", "/api/v1/risk/channel"): CHANNEL,
+    ("POST", "/api/v1/risk/decisions"): channel("risk:decide"),
+    ("GET", "/api/v1/risk/decisions/{decision_id}"): channel("risk:decide"),
+    ("POST", "/api/v1/risk/labels"): channel("risk:label"),
     ("GET", "/api/v1/transfers"): CUSTOMER,
     ("POST", "/api/v1/transfers"): CUSTOMER,
     ("GET", "/api/v1/transfers/{transfer_id}"): CUSTOMER,
@@ -250,6 +263,26 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/staff/phishing"): staff("phishing.manage"),
     ("POST", "/staff/phishing"): staff("phishing.manage"),
     ("POST", "/staff/phishing/{channel_id}/retire"): staff("phishing.manage"),
+    ("GET", "/staff/risk/cases"): staff("risk.cases.view"),
+    ("GET", "/staff/risk/cases/counts"): staff("risk.cases.view"),
+    ("GET", "/staff/risk/cases/{case_id}"): staff("risk.cases.view"),
+    ("POST", "/staff/risk/cases/{case_id}/list"): staff("risk.cases.act"),
+    ("POST", "/staff/risk/cases/{case_id}/resolve"): staff("risk.cases.act"),
+    ("GET", "/staff/risk/lists"): staff("risk.lists.view"),
+    ("POST", "/staff/risk/lists"): staff("risk.lists.manage"),
+    ("POST", "/staff/risk/lists/{entry_id}/remove"): staff("risk.lists.manage"),
+    ("GET", "/staff/risk/models"): staff("risk.models.view"),
+    ("POST", "/staff/risk/models/train"): staff("risk.models.manage"),
+    ("POST", "/staff/risk/models/{model_id}/promote"): staff("risk.models.approve"),
+    ("GET", "/staff/risk/rules"): staff("risk.rules.view"),
+    ("POST", "/staff/risk/rules"): staff("risk.rules.propose"),
+    ("POST", "/staff/risk/rules/backtest"): staff("risk.rules.propose"),
+    ("GET", "/staff/risk/rules/new"): staff("risk.rules.propose"),
+    ("GET", "/staff/risk/rules/{rule_id}"): staff("risk.rules.view"),
+    ("POST", "/staff/risk/rules/{rule_id}/approve"): staff("risk.rules.approve"),
+    ("POST", "/staff/risk/rules/{rule_id}/mode"): staff("risk.rules.propose"),
+    ("POST", "/staff/risk/rules/{rule_id}/reject"): staff("risk.rules.approve"),
+    ("POST", "/staff/risk/rules/{rule_id}/retire"): staff("risk.rules.propose"),
     ("GET", "/staff/transfers/{transfer_id}"): staff("customers.view"),
     ("GET", "/staff/{rest:path}"): STAFF,
     ("GET", "/step-up"): CUSTOMER,
@@ -261,6 +294,8 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/transfer/edit"): CUSTOMER,
     ("GET", "/transfer/result/{transfer_id}"): CUSTOMER,
     ("POST", "/transfer/review"): CUSTOMER,
+    ("POST", "/transfer/not-me"): CUSTOMER,
+    ("GET", "/transfers"): CUSTOMER,
 }
 
 

@@ -20,6 +20,7 @@ from atrium.payments.endpoints import router as payments_router
 from atrium.payments.merchants.endpoints import router as merchants_router
 from atrium.payments.orders.endpoints import router as orders_router
 from atrium.payments.qr.endpoints import router as qr_router
+from atrium.risk.endpoints import router as risk_router
 
 api = APIRouter(prefix="/api/v1")
 
@@ -43,3 +44,4 @@ api.include_router(ledger_router)
 api.include_router(phishing_router)
 api.include_router(messages_router)
 api.include_router(catalog_router)
+api.include_router(risk_router)  # the decision API for external channels (channel keys, not sessions)

@@ -1,0 +1,65 @@
+"""The decision log's group commit: concurrent decisions share one transaction and one COMMIT.
+
+Each decision runs `atrium.risk.service.screening.screen` — the one decision path — as a unit of an
+`atrium.db.batching.GroupCommitter` (its own SAVEPOINT inside the batch's transaction). The caller is
+answered only after its batch committed: an answered decision is in `risk_decisions` (durable), and a crash
+before the COMMIT answers nobody (the client's retry with the same transaction id is decided then, once).
+A unit that fails (a changed retry: `SubjectConflict`) rolls back alone and its caller gets the error.
+
+One committer per process and database, made on first use; a test or the bench that swaps the process's
+database gets a fresh one.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from atrium.config import get_settings
+from atrium.db.batching import GroupCommitter
+from atrium.db.runtime import get_db
+from atrium.db.session import Database
+from atrium.risk.schemas import DecisionRead, RiskEventIn
+from atrium.risk.service import screen
+
+
+class DecisionLog:
+    def __init__(self, db: Database) -> None:
+        settings = get_settings().risk_api
+        self.db = db
+        self.committer = GroupCommitter(
+            db, max_batch=settings.max_batch, max_wait_ms=settings.max_wait_ms,
+            writers=1 if db.is_sqlite else settings.pg_writers, name="risk-decision-log",
+        )
+
+    async def screen(self, event: RiskEventIn) -> DecisionRead:
+        """Decide and log `event`; returns once the decision is committed."""
+        # The subject is the conflict key: a retry racing its original lands on the same writer, after it.
+        return await self.committer.submit_async(lambda session: screen(session, event),
+                                                 keys=((event.channel, event.subject_ref),))
+
+    def close(self) -> None:
+        self.committer.close()
+
+
+_log: DecisionLog | None = None
+_lock = threading.Lock()
+
+
+def current() -> DecisionLog:
+    global _log
+    db = get_db()
+    with _lock:
+        if _log is None or _log.db is not db:
+            if _log is not None:
+                _log.close()
+            _log = DecisionLog(db)
+        return _log
+
+
+def close() -> None:
+    """Finish (commit) what was submitted and stop the writers (process shutdown, tests)."""
+    global _log
+    with _lock:
+        if _log is not None:
+            _log.close()
+            _log = None
