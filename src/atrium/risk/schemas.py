@@ -30,7 +30,33 @@ ModelRole = Literal["champion", "challenger", "retired"]
 _REF = r"^[A-Za-z0-9][A-Za-z0-9_.:@/+=-]*$"  # ids and references: no spaces, no markup
 
 
-class RiskEventIn(BaseModel):
+class EventChecks(BaseModel):
+    """The checks every way in shares (the service's RiskEventIn, the decision API's request): a known
+    currency, an aware time, finite coordinates."""
+
+    @field_validator("currency", check_fields=False)
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        if value not in CURRENCY_EXPONENT:
+            raise ValueError(f"unsupported currency {value!r}")
+        return value
+
+    @field_validator("occurred_at", check_fields=False)
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("occurred_at needs a time zone")
+        return value
+
+    @field_validator("lat", "lon", check_fields=False)
+    @classmethod
+    def _finite(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise ValueError("coordinates must be finite")
+        return value
+
+
+class RiskEventIn(EventChecks):
     """One event to decide. `subject_ref` names what is decided (a transfer id, an idempotency reference, a
     card network's transaction id): asking again for the same (channel, subject_ref) returns the first
     decision. Raw values of `device_id`, `ip` and `payee_ref` never leave the service in clear."""
@@ -52,26 +78,6 @@ class RiskEventIn(BaseModel):
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
 
-    @field_validator("currency")
-    @classmethod
-    def _known_currency(cls, value: str) -> str:
-        if value not in CURRENCY_EXPONENT:
-            raise ValueError(f"unsupported currency {value!r}")
-        return value
-
-    @field_validator("occurred_at")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("occurred_at needs a time zone")
-        return value
-
-    @field_validator("lat", "lon")
-    @classmethod
-    def _finite(cls, value: float | None) -> float | None:
-        if value is not None and not math.isfinite(value):
-            raise ValueError("coordinates must be finite")
-        return value
 
 
 class ReasonRead(BaseModel):

@@ -7,16 +7,15 @@ same bytes for the same decision. Reason texts come from `atrium.risk.domain.rea
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from atrium.config import get_settings
-from atrium.kit.money import CURRENCY_EXPONENT, MAX_AMOUNT_MINOR
+from atrium.kit.money import MAX_AMOUNT_MINOR
 from atrium.risk.channel_clients import ChannelClient
-from atrium.risk.schemas import DecisionRead, Outcome, RiskEventIn
+from atrium.risk.schemas import DecisionRead, EventChecks, Outcome, RiskEventIn
 
 ExternalChannel = Literal["card", "api", "transfer", "qr", "login", "device", "payee"]
 _REF = r"^[A-Za-z0-9][A-Za-z0-9_.:@/+=-]*$"
@@ -34,7 +33,7 @@ def _is_card_number(value: str) -> bool:
     return total % 10 == 0
 
 
-class DecisionRequest(BaseModel):
+class DecisionRequest(EventChecks):
     """One transaction to decide. `transaction_id` is the client's own id for it: asking again with the same
     (channel, transaction_id) returns the first decision (a retry is never decided or counted twice)."""
 
@@ -59,27 +58,6 @@ class DecisionRequest(BaseModel):
     device_id: str | None = Field(default=None, max_length=200)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
-
-    @field_validator("currency")
-    @classmethod
-    def _known_currency(cls, value: str) -> str:
-        if value not in CURRENCY_EXPONENT:
-            raise ValueError(f"unsupported currency {value!r}")
-        return value
-
-    @field_validator("occurred_at")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("occurred_at needs a time zone")
-        return value
-
-    @field_validator("lat", "lon")
-    @classmethod
-    def _finite(cls, value: float | None) -> float | None:
-        if value is not None and not math.isfinite(value):
-            raise ValueError("coordinates must be finite")
-        return value
 
     @field_validator("card_ref")
     @classmethod
