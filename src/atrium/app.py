@@ -10,6 +10,7 @@ from atrium import __version__
 from atrium.config import get_settings
 from atrium.logs import configure_logging
 from atrium.risk import seams as risk_seams
+from atrium.risk.endpoints import log as risk_decision_log
 from atrium.web import life as life_app
 from atrium.web import mobile, oauth2, problems, security_headers
 from atrium.web import staff as staff_console
@@ -32,6 +33,7 @@ def create_app(*, start_background: bool = True) -> FastAPI:
         finally:
             if runtime:
                 await runtime.stop()
+            risk_decision_log.close()  # decisions submitted to the group commit are committed before exit
 
     app = FastAPI(
         title="Atrium API",
