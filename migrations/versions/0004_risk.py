@@ -237,6 +237,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_risk_case_actions_case_id'), ['case_id'], unique=False)
 
     with op.batch_alter_table('transfers', schema=None) as batch_op:
+        # Risk's failure codes (risk-declined, risk-rejected, not-me) are longer than ISO 20022's four letters.
+        batch_op.alter_column('failure_code', existing_type=sa.String(length=8), type_=sa.String(length=32),
+                              existing_nullable=True)
         batch_op.add_column(sa.Column('risk_decision_id', sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column('risk_reasons', sa.JSON(), nullable=True))
         batch_op.create_index('ix_transfers_held', ['created_at'], unique=False, sqlite_where=sa.text("status = 'held'"), postgresql_where=sa.text("status = 'held'"))
@@ -250,6 +253,8 @@ def downgrade() -> None:
         batch_op.drop_index('ix_transfers_held', sqlite_where=sa.text("status = 'held'"), postgresql_where=sa.text("status = 'held'"))
         batch_op.drop_column('risk_reasons')
         batch_op.drop_column('risk_decision_id')
+        batch_op.alter_column('failure_code', existing_type=sa.String(length=32), type_=sa.String(length=8),
+                              existing_nullable=True)
 
     with op.batch_alter_table('risk_case_actions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_risk_case_actions_case_id'))

@@ -78,7 +78,8 @@ class Transfer(Base):
     submit_attempts: Mapped[int] = mapped_column(default=0)
     next_submit_at: Mapped[datetime | None] = mapped_column(default=None)
     submitted_at: Mapped[datetime | None] = mapped_column(default=None)
-    failure_code: Mapped[str | None] = mapped_column(String(8))
+    # An ISO 20022 return reason (AC01, …) or the bank's own: risk-declined, risk-rejected, not-me.
+    failure_code: Mapped[str | None] = mapped_column(String(32))
     failure_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=lambda: clock.now())
     updated_at: Mapped[datetime] = mapped_column(default=lambda: clock.now())
