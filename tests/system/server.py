@@ -40,6 +40,10 @@ def server_env(
         ATRIUM_EVENTS__RELAY_INTERVAL_S="0.2",
         PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p),
     )
+    # These tests are about durability, not about the anti-fraud budget: a server saturated on purpose
+    # would answer timed-out decisions with the fail policy (a challenge) instead of paying.
+    if "ATRIUM_RISK__POLICIES" in os.environ:
+        env["ATRIUM_RISK__POLICIES"] = os.environ["ATRIUM_RISK__POLICIES"]
     if nats_url:
         env.update(ATRIUM_NATS_URL=nats_url, ATRIUM_EVENTS__STREAM=stream,
                    ATRIUM_EVENTS__SUBJECT_PREFIX=subject_prefix)

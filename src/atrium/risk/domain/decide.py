@@ -93,12 +93,12 @@ class ChannelPolicy:
 # open: the network's stand-in processing applies its own rules and the issuer must answer within the
 # network's budget. Money movements and account changes fail to a challenge the customer can complete.
 DEFAULT_POLICIES: Final[Mapping[str, ChannelPolicy]] = {
-    "transfer": ChannelPolicy(0.35, 0.60, 0.90, on_timeout="challenge", timeout_ms=50),
-    "qr": ChannelPolicy(0.40, 0.65, 0.90, on_timeout="challenge", timeout_ms=50),
+    "transfer": ChannelPolicy(0.35, 0.60, 0.90, on_timeout="challenge", timeout_ms=250),
+    "qr": ChannelPolicy(0.40, 0.65, 0.90, on_timeout="challenge", timeout_ms=250),
     "card": ChannelPolicy(0.50, 0.75, 0.92, on_timeout="allow", timeout_ms=20),
-    "login": ChannelPolicy(0.40, 0.80, 0.95, on_timeout="challenge", timeout_ms=100),
-    "device": ChannelPolicy(0.30, 0.70, 0.90, on_timeout="challenge", timeout_ms=100),
-    "payee": ChannelPolicy(0.40, 0.75, 0.92, on_timeout="challenge", timeout_ms=100),
+    "login": ChannelPolicy(0.40, 0.80, 0.95, on_timeout="challenge", timeout_ms=300),
+    "device": ChannelPolicy(0.30, 0.70, 0.90, on_timeout="challenge", timeout_ms=300),
+    "payee": ChannelPolicy(0.40, 0.75, 0.92, on_timeout="challenge", timeout_ms=300),
     # External channels (e.g. another issuer's authorisations) run their own stand-in rules, as card
     # networks do, so the API fails open like cards.
     "api": ChannelPolicy(0.50, 0.75, 0.92, on_timeout="allow", timeout_ms=30),
