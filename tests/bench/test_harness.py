@@ -82,8 +82,9 @@ def test_ledger_bench_smoke_on_sqlite(tmp_path: Path) -> None:
         assert r["errors"] == 0, r["first_error"]
         assert r["atrium_tps"] > 0 and r["baseline_tps"] > 0
         # The report rounds each rate before it is printed and the ratio from the unrounded rates: at the
-        # smoke run's low rates the rounding alone moves the quotient by a few parts in a thousand.
-        assert r["ratio"] == pytest.approx(r["atrium_tps"] / r["baseline_tps"], rel=5e-3)
+        # smoke run's low rates the rounding alone moves the quotient by a few parts in a thousand, and the
+        # ratio itself is kept to four decimals.
+        assert r["ratio"] == pytest.approx(r["atrium_tps"] / r["baseline_tps"], rel=5e-3, abs=1e-4)
         assert r["p50_ms"] <= r["p99_ms"]
         assert r["baseline"] == "sqlite3-raw"
     assert all(r["mean_batch"] >= 1 for r in rows if r["mode"].endswith("batched"))
