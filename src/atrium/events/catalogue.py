@@ -232,54 +232,41 @@ class SecurityChangeRecorded(Event):
 # network's transaction id); `transfer_id` is set when payments attached its transfer to the decision.
 
 
+class _RiskReview(Event):
+    """What every event of one held activity's review names (not an event type itself)."""
+
+    decision_id: str
+    case_id: str
+    channel: str
+    subject_ref: str
+    transfer_id: str | None = None
+    customer_id: str | None = None
+
+    def aggregate_id(self) -> str | None:
+        return self.decision_id
+
+
 @event_type
-class RiskReviewOpened(Event):
+class RiskReviewOpened(_RiskReview):
     """An activity was held for an analyst's review; whoever holds its money waits for Released/Rejected."""
 
     type: ClassVar[str] = "RiskReviewOpened"
-    decision_id: str
-    case_id: str
-    channel: str
-    subject_ref: str
-    transfer_id: str | None = None
-    customer_id: str | None = None
-
-    def aggregate_id(self) -> str | None:
-        return self.decision_id
 
 
 @event_type
-class RiskReviewReleased(Event):
+class RiskReviewReleased(_RiskReview):
     """The analyst released a held activity: let it through."""
 
     type: ClassVar[str] = "RiskReviewReleased"
-    decision_id: str
-    case_id: str
-    channel: str
-    subject_ref: str
     staff_id: str
-    transfer_id: str | None = None
-    customer_id: str | None = None
-
-    def aggregate_id(self) -> str | None:
-        return self.decision_id
 
 
 @event_type
-class RiskReviewRejected(Event):
+class RiskReviewRejected(_RiskReview):
     """The analyst confirmed fraud on a held activity: cancel it and return any held money."""
 
     type: ClassVar[str] = "RiskReviewRejected"
-    decision_id: str
-    case_id: str
-    channel: str
-    subject_ref: str
     staff_id: str
-    transfer_id: str | None = None
-    customer_id: str | None = None
-
-    def aggregate_id(self) -> str | None:
-        return self.decision_id
 
 
 @event_type
