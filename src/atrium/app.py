@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -9,6 +10,7 @@ from fastapi import FastAPI
 from atrium import __version__
 from atrium.config import get_settings
 from atrium.logs import configure_logging
+from atrium.risk import endpoints as risk_endpoints
 from atrium.risk import seams as risk_seams
 from atrium.risk.endpoints import log as risk_decision_log
 from atrium.web import life as life_app
@@ -20,6 +22,8 @@ from atrium.web.api.router import api
 def create_app(*, start_background: bool = True) -> FastAPI:
     settings = get_settings()
     configure_logging(settings.log_level, json_logs=settings.log_json)
+    if settings.risk_api.gil_switch_ms:
+        sys.setswitchinterval(settings.risk_api.gil_switch_ms / 1000)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
@@ -48,6 +52,9 @@ def create_app(*, start_background: bool = True) -> FastAPI:
     # Sign-ins, device and credential changes and new payees pass the anti-fraud decision (identity's seams).
     risk_seams.install()
     security_headers.install(app)  # nosniff, frame and referrer policies, HSTS, no-store on the API
+    # Card authorisations: POST /api/v1/risk/decisions answered before the router (same functions, same
+    # answers; anything unusual is handed on to the route). Inside the security headers.
+    risk_endpoints.install(app)
     app.include_router(api)
     mobile.install(app)  # the customer PWA at /: its pages, static files and page errors
     staff_console.install(app)  # the staff console at /staff: its pages, static files and page errors

@@ -175,6 +175,12 @@ class RiskApiSettings(BaseModel):
     max_wait_ms: float = Field(default=0.0, ge=0, le=50)  # 0: a batch is whatever waits while one commits
     pg_writers: int = Field(default=2, ge=1, le=8)  # writer threads on PostgreSQL (SQLite has one)
     max_body_bytes: int = Field(default=8192, ge=1024, le=1_048_576)
+    # The server's GIL hand-over interval (sys.setswitchinterval), set by create_app. The event loop,
+    # the decision log's writer and the engine thread share one interpreter; at Python's default (5 ms)
+    # a thread that wants the GIL back (the loop after each socket call) waits a whole slice, so the engine
+    # misses the card channel's 20 ms budget under load (`atrium bench risk`: 11 % vs 24 % fail-policy
+    # answers at 0.5 vs 5 ms). 0: leave Python's default.
+    gil_switch_ms: float = Field(default=0.5, ge=0, le=50)
 
 
 class SupportSettings(BaseModel):

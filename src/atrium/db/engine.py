@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
@@ -15,17 +16,26 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def json_text(value: object) -> str:
+    """How JSON columns are written: orjson, ~30× faster than `json.dumps` on float-heavy documents (a
+    risk decision logs 167 feature values). Non-finite floats become null (PostgreSQL's json has no NaN),
+    numpy scalars and arrays are written as numbers, and non-string keys as strings (as `json.dumps`)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
+
+
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, read_only: bool = False) -> Engine:
     url = normalise_url(url)
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
             Path(u.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False},
+                               json_serializer=json_text)
         _configure_sqlite(engine, begin="DEFERRED" if read_only else "IMMEDIATE", query_only=read_only)
         return engine
     return create_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+        json_serializer=json_text,
     )
 
 

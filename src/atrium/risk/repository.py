@@ -93,11 +93,35 @@ def insert_decision(session: Session, values: dict[str, Any]) -> bool:
     return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
-def entity_events(session: Session, kind: str, key: str, since: datetime) -> Sequence[Row[Any]]:
-    """One entity's logged events since `since` (EVENT_COLUMNS)."""
+def decided_subjects(session: Session, subjects: Collection[tuple[str, str]]) -> bool:
+    """Whether any of these (channel, subject_ref) was decided before."""
+    by_channel: dict[str, list[str]] = {}
+    for channel, ref in subjects:
+        by_channel.setdefault(channel, []).append(ref)
+    return any(
+        session.scalar(select(RiskDecision.seq).where(
+            RiskDecision.channel == channel, RiskDecision.subject_ref.in_(refs)).limit(1)) is not None
+        for channel, refs in by_channel.items()
+    )
+
+
+def insert_decisions(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Log several decisions in one statement; returns {id: position} of those inserted (a subject decided
+    meanwhile by another process is left out). Core on the table, not the ORM: one compiled statement,
+    executed many (SQLAlchemy's insertmanyvalues)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = RiskDecision.__table__
+    statement = insert(table).on_conflict_do_nothing(index_elements=["channel", "subject_ref"]).returning(
+        table.c.id, table.c.seq)
+    return {row.id: row.seq for row in session.execute(statement, list(rows))}
+
+
+def entities_events(session: Session, kind: str, keys: Collection[str],
+                    since: datetime) -> Sequence[Row[Any]]:
+    """Several entities' (of one kind) logged events since `since` (EVENT_COLUMNS): one query."""
     column = ENTITY_COLUMN[kind]
     return session.execute(
-        select(*EVENT_COLUMNS).where(column == key, RiskDecision.occurred_at > since)
+        select(*EVENT_COLUMNS).where(column.in_(list(keys)), RiskDecision.occurred_at > since)
     ).all()
 
 
@@ -144,13 +168,16 @@ def decisions_for_transfer(session: Session, transfer_id: str) -> Sequence[RiskD
 def monitor_candidates(session: Session, *, since: datetime, stamp: str, needs_completion: Collection[str],
                        limit: int) -> Sequence[RiskDecision]:
     """Allowed decisions since `since` whose activity completed (or needs no completion), not yet alerted
-    on and not yet checked under revision `stamp`, oldest first."""
+    on and not yet checked under revision `stamp`, oldest first. A decision the engine made under `stamp`
+    itself is not one: the same lists, rules and model said allow then (a fail-policy allow is, as the
+    engine never looked at it)."""
     completed = or_(RiskDecision.completed_at.is_not(None),
                     RiskDecision.channel.not_in(list(needs_completion)))
     return session.scalars(
         select(RiskDecision).where(
             RiskDecision.occurred_at >= since, RiskDecision.outcome == "allow", completed,
             RiskDecision.alerted_at.is_(None),
+            or_(RiskDecision.revision != stamp, RiskDecision.fallback.is_(True)),
             or_(RiskDecision.monitored_stamp.is_(None), RiskDecision.monitored_stamp != stamp),
         ).order_by(RiskDecision.seq).limit(limit)
         # Two monitors at once (two processes) take different rows on PostgreSQL; SQLite has one writer.

@@ -48,11 +48,25 @@ def test_a_transfer_is_monitored_once_it_completed(s) -> None:  # type: ignore[n
 def test_a_new_rule_finds_what_it_would_have_held(s) -> None:  # type: ignore[no-untyped-def]
     service.screen(s, event(channel="card", card_ref="card_8", amount_minor=80_000, payee_ref=None))
     service.screen(s, event(channel="card", card_ref="card_9", amount_minor=1_000, payee_ref=None))
-    first = service.monitor(s)
-    assert (first.checked, first.alerted) == (2, 0)
-    assert service.monitor(s).checked == 0  # nothing changed since: nothing to look at again
+    assert service.monitor(s).checked == 0  # decided under today's lists, rules and model: nothing new
     publish_rule(s, "amount > 500", "review")
     assert (service.monitor(s).checked, len(_alerts(s))) == (2, 1)
+    assert service.monitor(s).checked == 0  # checked under this revision: not again
+
+
+def test_an_allow_by_the_fail_policy_is_looked_at_under_the_same_revision(s) -> None:  # type: ignore[no-untyped-def]
+    block(s, "card", "card_4", reason="card reported stolen")
+    with service.engine_override(_Broken()):
+        missed = service.screen(s, event(channel="card", card_ref="card_4", payee_ref=None))
+    assert (missed.outcome, missed.fallback) == ("allow", True)  # cards fail open: the block list unread
+    report = service.monitor(s)
+    assert (report.checked, report.alerted) == (1, 1)
+    assert (_alerts(s)[0]["decision_id"], _alerts(s)[0]["reason_codes"]) == (missed.id, ["list.block.card"])
+
+
+class _Broken:
+    def decide(self, event, now=None):  # type: ignore[no-untyped-def]
+        raise RuntimeError("engine down")
 
 
 def test_old_activity_is_left_alone(s, frozen) -> None:  # type: ignore[no-untyped-def]

@@ -6,6 +6,10 @@ answered only after its batch committed: an answered decision is in `risk_decisi
 before the COMMIT answers nobody (the client's retry with the same transaction id is decided then, once).
 A unit that fails (a changed retry: `SubjectConflict`) rolls back alone and its caller gets the error.
 
+A batch is first decided as a whole (`screening.screen_many`: one configuration read, one catch-up with
+the log, one hand-over to the engine thread and one INSERT for all of it); if it refuses — a retry or a
+repeated transaction id among them — the batch runs decision by decision through `screen`.
+
 One committer per process and database, made on first use; a test or the bench that swaps the process's
 database gets a fresh one.
 """
@@ -20,6 +24,7 @@ from atrium.db.runtime import get_db
 from atrium.db.session import Database
 from atrium.risk.schemas import DecisionRead, RiskEventIn
 from atrium.risk.service import screen
+from atrium.risk.service.screening import screen_many
 
 
 class DecisionLog:
@@ -29,13 +34,14 @@ class DecisionLog:
         self.committer = GroupCommitter(
             db, max_batch=settings.max_batch, max_wait_ms=settings.max_wait_ms,
             writers=1 if db.is_sqlite else settings.pg_writers, name="risk-decision-log",
+            apply_batch=screen_many,
         )
 
     async def screen(self, event: RiskEventIn) -> DecisionRead:
         """Decide and log `event`; returns once the decision is committed."""
         # The subject is the conflict key: a retry racing its original lands on the same writer, after it.
         return await self.committer.submit_async(lambda session: screen(session, event),
-                                                 keys=((event.channel, event.subject_ref),))
+                                                 keys=((event.channel, event.subject_ref),), request=event)
 
     def close(self) -> None:
         self.committer.close()

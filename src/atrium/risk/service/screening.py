@@ -20,10 +20,10 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -116,6 +116,106 @@ def screen(session: Session, event: RiskEventIn) -> DecisionRead:
     return views.decision_read(row, case_id=case_id)
 
 
+class BatchRefused(Exception):
+    """A batch `screen_many` does not decide as a whole: the decision log then screens it one by one."""
+
+
+def screen_many(session: Session, events: Sequence[RiskEventIn]) -> list[DecisionRead]:
+    """`screen` for each of `events`, set-wise: what `screen` does once per decision — read the
+    configuration, bring the feature state up to date, hand over to the engine thread, insert — is done
+    once per batch, and the state observes each event right after its decision (state.py, rule 4), so the
+    batch's later decisions count its earlier ones exactly as one-by-one screening would. Raises
+    `BatchRefused` (having written nothing) when a subject repeats or was decided before — replays and
+    conflicts are `screen`'s. Each decision has the channel's budget from the batch's start."""
+    subjects = [(event.channel, event.subject_ref) for event in events]
+    if len(set(subjects)) != len(subjects) or repository.decided_subjects(session, subjects):
+        raise BatchRefused("a subject repeats or was decided before")
+    now = clock.now()
+    batch = []
+    for event in events:
+        occurred = event.occurred_at or now
+        risk_event, displays = entities.event_of(new_id("rskd"), event, occurred.timestamp())
+        facts = _facts(risk_event, event.occurred_at is not None)
+        batch.append((event, risk_event, occurred, displays, facts))
+    config = setup.current(session)
+    cache = state.current()
+    decided, observed = _decide_many(session, cache, config, [b[1] for b in batch], now.timestamp())
+    try:
+        rows = [_values(event, risk_event, occurred, displays, facts, decision, config, latency_us)
+                for (event, risk_event, occurred, displays, facts), (decision, latency_us)
+                in zip(batch, decided, strict=True)]
+        positions = repository.insert_decisions(session, rows)
+        if len(positions) != len(rows):  # another process decided one of the subjects meanwhile
+            raise BatchRefused("a subject was decided meanwhile")
+        if observed:
+            cache.logged(session, positions)
+        else:  # the state never saw them: it reads them from the log like anyone else's (rule 2)
+            for decision_id in positions:
+                state.written(session, decision_id)
+    except BaseException:
+        if observed:
+            cache.invalidate()  # the state observed events that are not (all) logged
+        raise
+    reads = []
+    for values, (decision, _latency) in zip(rows, decided, strict=True):
+        case_id = None
+        if decision.outcome in FOLLOWED_UP:
+            case_id = _follow_up(session, RiskDecision(**values), decision)
+        reads.append(views.logged_read(values, case_id=case_id))
+    return reads
+
+
+def _decide_many(session: Session, cache: state.FeatureCache, config: Setup, events: list[RiskEvent],
+                 now: float) -> tuple[list[tuple[Decision, int]], bool]:
+    """(decision, latency µs from the batch's start) per event — the fail policy for those not decided
+    within their channel's budget — and whether the state observes the events (False: it stayed busy)."""
+    started = time.monotonic()
+    policies = [config.policy(event.channel) for event in events]
+    if not cache.lock.acquire(timeout=min(p.timeout_ms for p in policies) / 1000):
+        return [(_unavailable(p, e, "timeout", "the feature state stayed busy"), 0)
+                for p, e in zip(policies, events, strict=True)], False
+    handed_over = False
+    try:
+        cache.prepare(session, events)
+        engine = _override or Engine(cache.view, config.lists, config.rules, config.champion,  # type: ignore[arg-type]
+                                     config.challenger, config.policies)
+        done: list[tuple[Decision | Exception, float]] = []
+
+        def run() -> None:
+            for event in events:
+                try:
+                    result: Decision | Exception = engine.decide(event, now)
+                except Exception as exc:  # this decision's fail policy; the batch goes on
+                    result = exc
+                done.append((result, time.monotonic()))
+                cache.state.observe(event)  # logged whatever the outcome: the next decisions count it
+
+        future = _engine_thread().submit(run)
+        handed_over = True
+        future.add_done_callback(lambda _done: cache.lock.release())
+        # Those not decided in time get their fail policy below; the engine's late work is ignored.
+        with suppress(FutureTimeout):
+            future.result(timeout=max(0.0, started + max(p.timeout_ms for p in policies) / 1000
+                                      - time.monotonic()))
+        answered = list(done)
+    finally:
+        if not handed_over:
+            cache.lock.release()
+    out: list[tuple[Decision, int]] = []
+    for i, (policy, event) in enumerate(zip(policies, events, strict=True)):
+        result, at = answered[i] if i < len(answered) else (None, math.inf)
+        if at - started > policy.timeout_ms / 1000:
+            out.append((_unavailable(policy, event, "timeout", f"no answer within {policy.timeout_ms} ms"),
+                        int((time.monotonic() - started) * 1e6)))
+        elif isinstance(result, Exception):
+            out.append((_unavailable(policy, event, "error", type(result).__name__),
+                        int((at - started) * 1e6)))
+        else:
+            assert result is not None
+            out.append((result, int((at - started) * 1e6)))
+    return out, True
+
+
 def _replay(session: Session, row: RiskDecision, facts: str) -> DecisionRead:
     if row.fingerprint != facts:
         raise SubjectConflict(f"{row.channel} {row.subject_ref} was decided with different details")
@@ -158,10 +258,6 @@ def _unavailable(policy: ChannelPolicy, event: RiskEvent, cause: str, detail: st
     return fallback(policy, cause=cause)
 
 
-def _json_number(value: float) -> float | None:
-    return value if math.isfinite(value) else None  # JSON (and PostgreSQL's json) has no NaN
-
-
 def _values(event: RiskEventIn, risk_event: RiskEvent, occurred: datetime, displays: dict[str, str],
             facts: str, decision: Decision, config: Setup, latency_us: int) -> dict[str, Any]:
     return dict(
@@ -176,13 +272,16 @@ def _values(event: RiskEventIn, risk_event: RiskEvent, occurred: datetime, displ
         challenger_score=decision.challenger_score,
         challenger_version=config.challenger_version if decision.challenger_score is not None else None,
         reasons=[r.to_dict() for r in decision.reasons],
-        features={k: _json_number(float(v)) for k, v in decision.features.items()},
+        features=decision.features,  # NaN (a feature without history) is written as null: db.engine.json_text
         rule_hits=[h.to_dict() for h in decision.rule_hits],
         shadow_hits=[h.to_dict() for h in decision.shadow_hits],
         list_hits=[h.to_dict() for h in decision.list_hits],
         rule_errors=[f"{e.key} v{e.version}: {e.message}" for e in decision.rule_errors],
         fallback=decision.fallback, latency_us=int(latency_us), revision=config.stamp, created_at=clock.now(),
     )
+
+
+FOLLOWED_UP = frozenset({"review", "deny"})  # the outcomes `_follow_up` may act on
 
 
 def _follow_up(session: Session, row: RiskDecision, decision: Decision) -> str | None:

@@ -24,6 +24,13 @@ and it learns of every committed event, as follows:
    that arrived last wins, whatever order they are read in. With `risk.state_refresh_ms` > 0 the log is
    read at most that often: decisions (this process's too) then count from the next read, a bounded
    staleness traded for one query less per decision.
+4. A batch observes its own events. The decision log's group commit decides a batch of decisions at
+   once (`screening.screen_many`): each event is observed right after its decision, so the next one of
+   the batch counts it, and the rows are then inserted and registered (`logged`) with their transaction
+   — a rollback drops the state as in rule 2 — and their positions, which the tail then skips instead of
+   reading this process's own writes back. Until the batch commits, another writer thread of the process
+   deciding meanwhile counts those events too: they are committed but for a rollback, which drops the
+   state. If anything fails between observing and registering, the batch drops the state itself.
 
 Why it is correct after a restart: a new process starts with nothing loaded and its position at the log's
 end (positions missing just below the end are taken as gaps: transactions in flight at start), so every
@@ -44,7 +51,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -119,6 +127,7 @@ class FeatureCache:
         self._labels = _Cursor()
         self._started = False
         self._invalid = False
+        self._written: deque[int] = deque()  # positions of rows this process logged (rule 4), to skip
         self._refreshed_at = -1e18
         self._evicted_at = time.monotonic()
         self.resets = 0
@@ -132,17 +141,21 @@ class FeatureCache:
 
     # ---- keeping up with the log (call with `lock` held) ------------------------------------------------
 
-    def prepare(self, session: Session, event: RiskEvent) -> None:
-        """Bring every entity of `event` up to date with the committed log."""
+    def prepare(self, session: Session, event: RiskEvent | Sequence[RiskEvent]) -> None:
+        """Bring every entity of `event` (or of each of several events) up to date with the committed log."""
+        events = (event,) if isinstance(event, RiskEvent) else event
         settings = get_settings().risk
         now = time.monotonic()
         if self._invalid:  # a row this cache read was rolled back (rule 2): start over, as after a restart
             self._invalid = False
             self._reset()
             self._started = False  # SQLite hands a rolled-back position out again: re-read the log's end
+            self._written.clear()
             self.resets += 1
         if not self._started:
             self._start(session, now)
+        while self._written:  # this process's own rows, already observed (rule 4): never read back
+            self._events.see(self._written.popleft(), now)
         if now - self._refreshed_at >= settings.state_refresh_ms / 1000:
             self._tail(session, now, settings.gap_timeout_s)
             self._refreshed_at = now
@@ -151,10 +164,11 @@ class FeatureCache:
         if self.state.entities_cached() > settings.max_cached_entities:
             self._reset()
             self.resets += 1
-        missing = [(kind, key) for kind in ENTITY_KINDS
-                   if (key := event.entity(kind)) is not None and (kind, key) not in self._loaded]
+        missing = list(dict.fromkeys(
+            (kind, key) for e in events for kind in ENTITY_KINDS
+            if (key := e.entity(kind)) is not None and (kind, key) not in self._loaded))
         if missing:
-            self._warm(session, missing, min(event.at, clock.now().timestamp()))
+            self._warm(session, missing, min(min(e.at for e in events), clock.now().timestamp()))
 
     def features(self, session: Session, event: RiskEvent) -> dict[str, float]:
         """The event's features as of the log (prepares first). Takes the lock."""
@@ -172,8 +186,11 @@ class FeatureCache:
     def _warm(self, session: Session, entities: list[tuple[str, str]], at: float) -> None:
         since = datetime.fromtimestamp(at - self.state.retention_s, UTC)
         events: dict[str, RiskEvent] = {}
+        by_kind: dict[str, list[str]] = {}
         for kind, key in entities:
-            for row in repository.entity_events(session, kind, key, since):
+            by_kind.setdefault(kind, []).append(key)
+        for kind, keys in by_kind.items():
+            for row in repository.entities_events(session, kind, keys, since):
                 if row.id not in events:
                     events[row.id] = repository.event_of_row(row)
         self.state.warm(events.values())
@@ -194,6 +211,17 @@ class FeatureCache:
     def invalidate(self) -> None:
         """Drop the state before the next decision (safe from any thread: a flag read under the lock)."""
         self._invalid = True
+
+    def logged(self, session: Session, positions: dict[str, int]) -> None:
+        """Rows this process just logged (decision id → position), whose events the state already observed
+        (rule 4): the tail skips their positions, and a rollback of the transaction that wrote them drops
+        the state. Safe without the lock (the positions are taken at the next `prepare`)."""
+        transaction = session.get_nested_transaction() or session.get_transaction()
+        own = session.info.setdefault(_OWN, {})
+        for row_id in positions:
+            entry = own[row_id] = _Own(transaction)
+            entry.readers.add(self)
+        self._written.extend(sorted(positions.values()))
 
     def _tail(self, session: Session, now: float, gap_timeout: float) -> None:
         self._events.expire(now, gap_timeout)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -56,6 +56,19 @@ def decision_read(row: RiskDecision, *, case_id: str | None = None, replayed: bo
         score=row.score, reasons=[reason_read(r, row.channel) for r in row.reasons],
         model_version=row.model_version, fallback=row.fallback, case_id=case_id,
         occurred_at=row.occurred_at, created_at=row.created_at, latency_us=row.latency_us, replayed=replayed,
+    )
+
+
+def logged_read(values: Mapping[str, Any], *, case_id: str | None = None) -> DecisionRead:
+    """`decision_read` of a decision from the values it was just logged with (no ORM instance: the group
+    commit's batches build thousands of these a second)."""
+    return DecisionRead(
+        id=values["id"], channel=values["channel"], subject_ref=values["subject_ref"],
+        outcome=values["outcome"], score=values["score"],
+        reasons=[reason_read(r, values["channel"]) for r in values["reasons"]],
+        model_version=values["model_version"], fallback=values["fallback"], case_id=case_id,
+        occurred_at=values["occurred_at"], created_at=values["created_at"], latency_us=values["latency_us"],
+        replayed=False,
     )
 
 
