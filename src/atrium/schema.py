@@ -26,6 +26,7 @@ from atrium.payments.orders import models as _orders  # noqa: F401
 from atrium.payments.qr import models as _qr  # noqa: F401
 from atrium.payments.rail import models as _rail  # noqa: F401
 from atrium.risk import channel_models as _risk_channels  # noqa: F401
+from atrium.risk import ddl as _risk_ddl
 from atrium.risk import models as _risk  # noqa: F401
 from atrium.staff import ddl as _staff_ddl
 from atrium.staff import models as _staff  # noqa: F401
@@ -37,3 +38,4 @@ def install_extras(conn) -> None:  # type: ignore[no-untyped-def]
     """Database objects the models cannot declare (PostgreSQL triggers). Migrations call the same code."""
     _ledger_ddl.install(conn)
     _staff_ddl.install(conn)
+    _risk_ddl.install(conn)

@@ -264,9 +264,13 @@ def _prepare(url: str, model: bool) -> tuple[Database, str, str | None]:
 
 def _truncate_log(db: Database) -> None:
     """Start each server on an empty decision log (same history for every row of the table)."""
+    tables = ("risk_case_actions", "risk_cases", "risk_labels", "risk_decisions")
     with db.engine.begin() as conn:
-        for table in ("risk_case_actions", "risk_cases", "risk_labels", "risk_decisions"):
-            conn.exec_driver_sql(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+        if db.is_sqlite:
+            for table in tables:
+                conn.exec_driver_sql(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+        else:  # PostgreSQL's append-only triggers refuse DELETE on case actions and labels
+            conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} CASCADE")
 
 
 def logged(db: Database, answered: list[tuple[str, str]]) -> tuple[int, int]:

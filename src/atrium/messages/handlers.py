@@ -11,8 +11,12 @@ Which event says what, so a customer gets one message per payment, not two:
 - returned, failed, a standing order that failed or was suspended: their own events;
 - payment limits and switches, and every change to how the customer signs in (except switching between
   their own identities, which is routine): security alerts, always sent, by SMS too.
-- a transfer held for the anti-fraud review: "being checked" (`TransferHeld`), then "check complete"
-  (`RiskReviewReleased`; the usual completion message follows) or "stopped" (`RiskReviewRejected`);
+- a transfer held for the anti-fraud review: "being checked" (`TransferHeld`), then "stopped"
+  (`RiskReviewRejected`) or, released (`RiskReviewReleased`), one message: a payment that completes on
+  release (to another Atrium customer, a QR merchant) is told by its usual completion message alone —
+  "check complete, on its way" would only repeat it —, an interbank one, which still has to clear, hears
+  "check complete" now and "completed" when it settles; a standing order's payment, whose completion is
+  not told again (`StandingOrderExecuted` said it), hears "check complete";
 - the anti-fraud monitor's and decisions' alerts (`RiskAlertRaised`), except a payment's own decision,
   which the payer was already answered about (the held message, the declined page or problem).
 """
@@ -195,11 +199,19 @@ def transfer_held(session: Session, event: TransferHeld) -> None:
                            dedup_key=event.id, values=_about_transfer(t))
 
 
+def _completion_is_told(t: TransferRead) -> bool:
+    """Whether a released transfer's completion gets its own message straight away (`transfer_completed`,
+    `qr_paid`): it completes on release (not interbank) and is not a standing order's payment."""
+    return t.kind != "interbank" and t.channel != STANDING_ORDER_CHANNEL
+
+
 @subscribe("messages.risk_review_verdict", [RiskReviewReleased.type, RiskReviewRejected.type])
 def risk_review_verdict(session: Session, event: RiskReviewReleased | RiskReviewRejected) -> None:
     t = _risk_transfer(session, event)
     if t is None or event.customer_id is None:
         return
+    if isinstance(event, RiskReviewReleased) and _completion_is_told(t):
+        return  # "transfer completed" / "QR payment made" follows and says it
     key = "risk.released" if isinstance(event, RiskReviewReleased) else "risk.rejected"
     service.send_templated(session, customer_id=event.customer_id, template_key=key, dedup_key=event.id,
                            values=_about_transfer(t))

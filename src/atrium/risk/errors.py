@@ -101,9 +101,40 @@ class ModelNotPromotable(Conflict):
     title = "Only a challenger can be promoted"
 
 
+class PromotionNotFound(NotFound):
+    code = "risk-promotion-not-found"
+    title = "No such promotion request"
+
+
+class PromotionPending(Conflict):
+    """A model has at most one promotion request waiting: the checker decides that one first."""
+
+    code = "risk-promotion-pending"
+    title = "A promotion of this model is already waiting for approval"
+
+
+class PromotionNotPending(Conflict):
+    code = "risk-promotion-not-pending"
+    title = "The promotion request was already decided"
+
+
+class PromotionSelfApproval(Forbidden):
+    """Maker-checker: whoever asked for a promotion cannot approve or reject it."""
+
+    code = "risk-promotion-self-approval"
+    title = "A promotion needs a second person's decision"
+
+
+class PromotionReasonMissing(ValidationFailed):
+    code = "risk-promotion-reason-missing"
+    title = "Say why the model should be promoted"
+
+
 __all__ = [
     "CaseClosed", "CaseHeld", "CaseNotFound", "DecisionNotFound", "InvalidLabel", "InvalidListEntry",
     "ListEntryExists", "ListEntryNotFound", "ModelNotFound", "ModelNotPromotable", "NotEnoughLabels",
+    "PromotionNotFound", "PromotionNotPending", "PromotionPending", "PromotionReasonMissing",
+    "PromotionSelfApproval",
     "RuleConflict", "RuleDefinitionError", "RuleNotFound", "RuleNotPending", "RuleSyntaxError",
     "SelfApproval", "SubjectConflict",
 ]

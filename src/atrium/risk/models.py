@@ -14,6 +14,8 @@ Invariants:
   version of a key is published.
 - At most one model is `champion` and at most one `challenger`; the champion acts, the challenger is
   scored and recorded only.
+- A model becomes champion only through a `risk_model_promotions` request that a second person approved:
+  at most one pending request per model, and the database refuses a request decided by its requester.
 - `risk_revision` has one row whose `stamp` changes (a fresh random id) with every rule, list or model
   change, so every process reloads its engine configuration (random, not a counter: a rolled-back change
   can never leave a cached configuration that a later, different change would reuse).
@@ -36,6 +38,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -258,6 +261,30 @@ class RiskModel(Base):
     __table_args__ = (
         Index("ix_risk_models_role", "role"),
         CheckConstraint("role IN ('champion', 'challenger', 'retired')", name="role_known"),
+    )
+
+
+class RiskModelPromotion(Base):
+    """A request to make a model the champion and a second person's decision on it (maker-checker). The
+    row is the promotion's audit trail: who asked and why, who approved or rejected it, when."""
+
+    __tablename__ = "risk_model_promotions"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    model_id: Mapped[str] = mapped_column(ForeignKey("risk_models.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(40))
+    requested_at: Mapped[datetime] = mapped_column(default=lambda: clock.now())
+    decided_by: Mapped[str | None] = mapped_column(String(40), default=None)  # None: closed by the system
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        Index("uq_risk_model_promotions_pending", "model_id", unique=True,
+              sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+        CheckConstraint("status IN ('pending', 'approved', 'rejected', 'withdrawn')", name="status_known"),
+        CheckConstraint("decided_by IS NULL OR decided_by <> requested_by", name="second_person"),
     )
 
 

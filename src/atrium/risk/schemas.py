@@ -324,3 +324,18 @@ class ModelRead(BaseModel):
     created_at: datetime
     promoted_at: datetime | None
     retired_at: datetime | None
+
+
+class PromotionRead(BaseModel):
+    """A request to make `model_id` the champion, with who asked and why, and who decided it."""
+
+    id: str
+    model_id: str
+    model_version: str
+    status: Literal["pending", "approved", "rejected", "withdrawn"]
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str

@@ -5,8 +5,9 @@
 - `risk.retrain` (checked hourly): when the newest trained model is older than `risk.retrain_every_days`,
   train a challenger on the last `risk.retrain_window_days` of the feature log, if at least
   `risk.retrain_min_rows` labelled decisions with `risk.retrain_min_frauds` frauds exist; otherwise log and
-  skip. A person promotes challengers (`service.promote`) after comparing them in shadow. Checked hourly
-  rather than scheduled weekly, so a process that restarts more often than weekly still retrains.
+  skip. Two people promote a challenger after comparing it in shadow (`service.request_promotion`, then
+  another approves: `service.approve_promotion`). Checked hourly rather than scheduled weekly, so a
+  process that restarts more often than weekly still retrains.
 """
 
 from __future__ import annotations

@@ -274,6 +274,10 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/staff/risk/models"): staff("risk.models.view"),
     ("POST", "/staff/risk/models/train"): staff("risk.models.manage"),
     ("POST", "/staff/risk/models/{model_id}/promote"): staff("risk.models.approve"),
+    ("POST", "/staff/risk/models/{model_id}/reject-promotion"): staff("risk.models.approve"),
+    # Asking for a promotion: any role that reads the registry today also trains or decides; the staff
+    # service refuses a role that does neither.
+    ("POST", "/staff/risk/models/{model_id}/request-promotion"): staff("risk.models.view"),
     ("GET", "/staff/risk/rules"): staff("risk.rules.view"),
     ("POST", "/staff/risk/rules"): staff("risk.rules.propose"),
     ("POST", "/staff/risk/rules/backtest"): staff("risk.rules.propose"),

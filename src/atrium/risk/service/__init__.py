@@ -21,7 +21,9 @@ Lists — `add_entry(session, ListEntryCreate, staff_id)`, `add_entry_for_decisi
 `remove_entry(session, entry_id, staff_id, reason)`, `get_entry`, `list_entries`, `list_audit`.
 
 Models — `train(session, start, end, now)`, `promote(session, model_id, staff_id=None)`, `get_model`,
-`list_models`, `compare_models`, `bootstrap_model(session)`.
+`list_models`, `compare_models`, `bootstrap_model(session)`; promotion under maker-checker:
+`request_promotion(session, model_id, staff_id, reason)`, `approve_promotion(session, promotion_id,
+staff_id)`, `reject_promotion(session, promotion_id, staff_id, note)`, `list_promotions`, `get_promotion`.
 
 Monitoring — `monitor(session, now=None) -> MonitorReport` (the risk.monitor job runs it).
 
@@ -64,11 +66,16 @@ from atrium.risk.service.lists import (
 )
 from atrium.risk.service.monitor import MonitorReport, monitor
 from atrium.risk.service.registry import (
+    approve_promotion,
     bootstrap_model,
     compare_models,
     get_model,
+    get_promotion,
     list_models,
+    list_promotions,
     promote,
+    reject_promotion,
+    request_promotion,
     train,
 )
 from atrium.risk.service.rules import (
@@ -93,4 +100,5 @@ __all__ = [
     "list_cases", "list_entries", "list_models", "list_rules", "mark_completed", "monitor", "note_case",
     "promote", "propose_rule", "reject_rule", "release_case", "remove_entry", "report_challenge",
     "retire_rule", "rule_versions", "rule_vocabulary", "screen", "set_rule_mode", "train", "training_rows",
+    "approve_promotion", "get_promotion", "list_promotions", "reject_promotion", "request_promotion",
 ]

@@ -10,6 +10,11 @@
   without a customer id and shows no history.
 - List hits show the entry's masked display, never the stored key; IPs of sign-ins are masked to their
   network (`domain.mask_ip`), payees and devices of the decision come masked from the risk domain.
+- Model promotion, two people: anyone who trains models (`risk.models.manage`) or decides promotions
+  (`risk.models.approve`) may ask for one (`request_model_promotion`, with a reason); only a role that
+  decides promotions approves or rejects (`decide_model_promotion`), and never the person who asked (the
+  risk service refuses them: `PromotionSelfApproval`, 403). The roles are checked here as well as by the
+  console's pages, so no caller grants what the table does not.
 """
 
 from __future__ import annotations
@@ -22,8 +27,10 @@ from sqlalchemy.orm import Session
 from atrium.identity import service as identity
 from atrium.risk import service as risk
 from atrium.risk.errors import ListEntryNotFound
-from atrium.risk.schemas import CaseDetail, CaseRead, ReasonRead
+from atrium.risk.schemas import CaseDetail, CaseRead, PromotionRead, ReasonRead
+from atrium.staff import permissions
 from atrium.staff.domain import clean_reason
+from atrium.staff.errors import PermissionDenied
 from atrium.staff.schemas import (
     AccessRecordRead,
     CustomerSummary,
@@ -153,3 +160,28 @@ def view_case(
     return CaseView(detail=detail, customer=customer, list_hits=view.list_hits,
                     transfers=overview.transfers[:RECENT_TRANSFERS], devices=security.devices,
                     sign_ins=security.sign_ins, access=access)
+
+
+PROMOTION_ASKERS = ("risk.models.manage", "risk.models.approve")
+PROMOTION_DECIDER = "risk.models.approve"
+
+
+def request_model_promotion(
+    session: Session, *, staff_id: str, staff_role: str | None, model_id: str, reason: str
+) -> PromotionRead:
+    """Ask for a challenger to become the champion; a second person decides."""
+    if not any(permissions.allowed(staff_role, action) for action in PROMOTION_ASKERS):
+        raise PermissionDenied(f"the role {staff_role!r} may not ask for a model promotion",
+                               action="risk.models.manage")
+    return risk.request_promotion(session, model_id, staff_id, reason)
+
+
+def decide_model_promotion(
+    session: Session, *, staff_id: str, staff_role: str | None, promotion_id: str, approve: bool,
+    note: str = "",
+) -> PromotionRead:
+    """Approve (the model becomes the champion) or reject (a note says why) another person's request."""
+    permissions.require(staff_role, PROMOTION_DECIDER)
+    if approve:
+        return risk.approve_promotion(session, promotion_id, staff_id, note)
+    return risk.reject_promotion(session, promotion_id, staff_id, note)

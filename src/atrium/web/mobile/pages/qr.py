@@ -5,6 +5,11 @@ Nothing in a payload is shown before `parse_qr` has verified its signature; the 
 through `pay_qr` (the customer's QR switch and QR limits apply) with an idempotency key minted when the
 confirmation is rendered, so a double tap pays once.
 
+The bank's security checks see the payment as they see a transfer — the signed-in customer, their device
+and the client's IP: a challenge is the step-up page asking "was this you?" with the reasons (the form is
+posted again once it is answered, and pays once); a held or declined payment ends on the result page,
+which says why and what happens next, as a transfer's does.
+
 In elder mode the confirmation reads the merchant and the amount back (in words) and pays only with the
 person's tick for exactly that payment (`readback`); a code without an amount is read back once the amount
 is typed, so its first post shows the read-back instead of paying.
@@ -19,11 +24,12 @@ from fastapi.responses import Response
 
 from atrium.accounts.schemas import DepositAccountRead
 from atrium.db.runtime import get_db
+from atrium.identity.errors import StepUpRequired
 from atrium.kit.errors import AtriumError, ValidationFailed
 from atrium.kit.money import parse_major
 from atrium.payments.qr import service as qr
 from atrium.payments.qr.schemas import QrDetails
-from atrium.web.deps import CurrentCustomer, ReadOnlySession
+from atrium.web.deps import CurrentCustomer, ReadOnlySession, client_info
 from atrium.web.mobile import csrf, display, messages, presenters, readback
 from atrium.web.mobile.i18n.formatting import money
 from atrium.web.mobile.pages.transfer_form import load_choices, new_idempotency_key, valid_key
@@ -169,6 +175,7 @@ def qr_confirm(
     amount: Annotated[str, Form(max_length=40)] = "",
     idempotency_key: Annotated[str, Form(max_length=100)] = "",
     readback_token: Annotated[str, Form(alias=readback.FIELD, max_length=100)] = "",
+    step_up: Annotated[str | None, Form(max_length=4000)] = None,
 ) -> Response:
     t = translator(request)
     if not valid_key(idempotency_key):
@@ -222,8 +229,13 @@ def qr_confirm(
                 payload=payload,
                 amount_minor=amount_minor,
                 channel=CHANNEL,
+                principal=customer,
+                step_up=step_up,
+                ip=client_info(request).ip,
             )
         )
+    except StepUpRequired:
+        raise  # the page route asks "was this you?" and posts this form again with the answer
     except AtriumError as exc:
         with get_db().read_session() as fresh:
             again["accounts"] = load_choices(fresh, customer.id).accounts

@@ -1,11 +1,14 @@
 """The model registry in the console (`risk.models.view`): every model with its role (champion acts,
 challenger is scored in shadow), training window, labelled rows, holdout metrics (AUC, AP, CP@100) and
 features; the champion and the challenger compared on the same recent traffic; a training run on a
-window (`risk.models.manage`) and the promotion of a challenger to champion (`risk.models.approve`).
+window (`risk.models.manage`); and the promotion of a challenger to champion, by two people.
 
-Two people, by role: the analysts who train a challenger (`manage`) cannot promote it; compliance, who
-can promote (`approve`), cannot train one (`atrium.staff.permissions`). The risk service's `promote` has no
-per-model request yet, so the separation is the roles' (an administrator holds both, as everywhere).
+Promotion is maker-checker per person (`atrium.risk.service.registry`, roles in
+`atrium.staff.service.risk`): an analyst who trains models or a compliance officer asks for it with a
+reason; a *different* compliance officer (`risk.models.approve`) approves — the model becomes champion —
+or rejects it with a note. Whoever asked sees no approve or reject buttons on their own request, and the
+service refuses their POST anyway (`PromotionSelfApproval`, 403). The requests, with who asked, why, and
+who decided, are listed under the models: the promotion's audit trail.
 
 Training runs in the request: it learns from the feature log of the window with only the labels that
 have arrived (the risk service's `train`), bounded to two threads; the scheduled `risk.retrain` job does
@@ -24,7 +27,8 @@ from atrium.db.runtime import get_db
 from atrium.kit import clock
 from atrium.kit.errors import ValidationFailed
 from atrium.risk import service as risk
-from atrium.risk.errors import NotEnoughLabels
+from atrium.risk.errors import NotEnoughLabels, PromotionNotFound
+from atrium.staff.service import risk as staff_risk
 from atrium.web.deps import ReadOnlySession
 from atrium.web.mobile import csrf
 from atrium.web.mobile.templating import redirect
@@ -36,7 +40,11 @@ router = APIRouter(route_class=StaffPageRoute)
 VIEW, MANAGE, APPROVE = "risk.models.view", "risk.models.manage", "risk.models.approve"
 HOME = "/staff/risk/models"
 ModelId = Annotated[str, Path(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9_]+$")]
+PromotionId = Annotated[str, Form(max_length=40)]
 Window = Annotated[str, Form(max_length=20)]
+Note = Annotated[str, Form(max_length=2000)]
+DONE = ("trained", "requested", "promoted", "rejected")
+PROMOTIONS_SHOWN = 20
 COMPARE_DAYS = 30
 TRAIN_DAYS = 28
 
@@ -59,12 +67,22 @@ def models_view(request: Request, session: Session, *, status_code: int = 200,
     start, end = forms.window_of(since, until)
     comparison = risk.compare_models(session, start, end, as_of=now)
     train_since, train_until = forms.default_window(TRAIN_DAYS)
+    promotions = risk.list_promotions(session, limit=PROMOTIONS_SHOWN)
+    pending = {p.model_id: p for p in risk.list_promotions(session, status="pending")}
     return render(
         request, "staff/risk/models.html", status_code=status_code,
         title=translator(request)("risk.models.title"), nav="risk_controls", section="models", models=models,
         comparison=comparison, compare_days=COMPARE_DAYS, metric=metric, errors=errors or {}, done=done,
         values={"since": train_since, "until": train_until, **(values or {})},
+        promotions=promotions, pending=pending,
+        people=forms.names(session, [p for r in [*promotions, *pending.values()]
+                                     for p in (r.requested_by, r.decided_by)]),
     )
+
+
+def _redraw(request: Request, status: int, **kw: object) -> Response:
+    with get_db().read_session() as s:
+        return models_view(request, s, status_code=status, **kw)  # type: ignore[arg-type]
 
 
 @router.get(HOME)
@@ -72,7 +90,7 @@ def models_page(
     request: Request, user: Annotated[ConsoleUser, permit(VIEW)], session: ReadOnlySession,
     done: Annotated[str, Query(max_length=12)] = "",
 ) -> Response:
-    return models_view(request, session, done=done if done in ("trained", "promoted") else "")
+    return models_view(request, session, done=done if done in DONE else "")
 
 
 @router.post(HOME + "/train", dependencies=[Depends(csrf.verify)])
@@ -84,14 +102,62 @@ def train(
         get_db().run(lambda s: risk.train(s, start, end, clock.now()))
     except (ValidationFailed, NotEnoughLabels) as exc:
         field = str(exc.extra.get("field") or "train")
-        with get_db().read_session() as s:
-            return models_view(request, s, status_code=exc.status, values={"since": since, "until": until},
-                               errors={field: forms.words(translator(request), exc)})
+        return _redraw(request, exc.status, values={"since": since, "until": until},
+                       errors={field: forms.words(translator(request), exc)})
     return redirect(request, f"{HOME}?done=trained")
 
 
+@router.post(HOME + "/{model_id}/request-promotion", dependencies=[Depends(csrf.verify)])
+def request_promotion(
+    request: Request, model_id: ModelId, user: Annotated[ConsoleUser, permit(VIEW)], reason: Note = "",
+) -> Response:
+    """Ask for the challenger to become the champion (a reason is required); a second person decides.
+    Who may ask (trainers and compliance) is the staff service's check, beyond viewing the registry."""
+    try:
+        text = forms.note_of(reason)
+    except ValidationFailed as exc:
+        return _redraw(request, 422, values={f"reason_{model_id}": reason[:500]},
+                       errors={f"reason_{model_id}": forms.words(translator(request), exc)})
+    get_db().run(lambda s: staff_risk.request_model_promotion(
+        s, staff_id=user.id, staff_role=user.role, model_id=model_id, reason=text))
+    return redirect(request, f"{HOME}?done=requested")
+
+
+def _decide(user: ConsoleUser, model_id: str, promotion_id: str, *, approve: bool, note: str) -> None:
+    def work(s: Session) -> None:
+        # The request the checker saw, for the model whose form it was: never another one that replaced it.
+        if risk.get_promotion(s, promotion_id).model_id != model_id:
+            raise PromotionNotFound(f"no promotion request {promotion_id} for model {model_id}")
+        staff_risk.decide_model_promotion(s, staff_id=user.id, staff_role=user.role,
+                                          promotion_id=promotion_id, approve=approve, note=note)
+
+    get_db().run(work)
+
+
 @router.post(HOME + "/{model_id}/promote", dependencies=[Depends(csrf.verify)])
-def promote(request: Request, model_id: ModelId, user: Annotated[ConsoleUser, permit(APPROVE)]) -> Response:
-    """The challenger becomes the champion (the service retires the old one; who did it is logged)."""
-    get_db().run(lambda s: risk.promote(s, model_id, user.id))
+def promote(
+    request: Request, model_id: ModelId, user: Annotated[ConsoleUser, permit(APPROVE)],
+    promotion_id: PromotionId = "", note: Note = "",
+) -> Response:
+    """Approve another person's request: the challenger becomes the champion, the old one is retired."""
+    try:
+        text = forms.note_of(note, required=False)
+    except ValidationFailed as exc:
+        return _redraw(request, 422, errors={f"decide_{model_id}": forms.words(translator(request), exc)})
+    _decide(user, model_id, promotion_id, approve=True, note=text)
     return redirect(request, f"{HOME}?done=promoted")
+
+
+@router.post(HOME + "/{model_id}/reject-promotion", dependencies=[Depends(csrf.verify)])
+def reject_promotion(
+    request: Request, model_id: ModelId, user: Annotated[ConsoleUser, permit(APPROVE)],
+    promotion_id: PromotionId = "", note: Note = "",
+) -> Response:
+    """Turn another person's request down, saying why; the model stays a challenger."""
+    try:
+        text = forms.note_of(note)
+    except ValidationFailed as exc:
+        return _redraw(request, 422, values={f"note_{model_id}": note[:500]},
+                       errors={f"decide_{model_id}": forms.words(translator(request), exc)})
+    _decide(user, model_id, promotion_id, approve=False, note=text)
+    return redirect(request, f"{HOME}?done=rejected")
