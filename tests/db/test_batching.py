@@ -208,6 +208,38 @@ def test_a_refused_set_wise_batch_runs_unit_by_unit_so_only_the_bad_unit_fails(s
     assert committed(store) == {"g1": 1, "g2": 2}  # nothing of the refused set-wise pass survived
 
 
+def test_prepare_batch_runs_before_the_transaction_and_feeds_apply_batch(store: Database) -> None:
+    seen: list[list[tuple[str, int]]] = []
+
+    def doubled(requests: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        # Another writer writes meanwhile: the batch's transaction (SQLite's write lock) has not begun.
+        store.run(put("meanwhile", -1))
+        seen.append(requests)
+        return [(name, value * 2) for name, value in requests]
+
+    with GroupCommitter(store, apply_batch=insert_all, prepare_batch=doubled) as gc:
+        release = gated(gc)
+        futures = [gc.submit_future(put(f"d{i}", i), request=(f"d{i}", i)) for i in range(4)]
+        release.set()
+        assert [f.result(10) for f in futures] == [f"d{i}" for i in range(4)]
+    assert seen == [[(f"d{i}", i) for i in range(4)]]
+    # apply_batch got what prepare made
+    assert committed(store) == {"meanwhile": -1} | {f"d{i}": 2 * i for i in range(4)}
+
+
+def test_a_failing_prepare_batch_runs_the_batch_unit_by_unit(store: Database) -> None:
+    def broken(requests: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        raise NotEnough("cannot prepare")
+
+    with GroupCommitter(store, apply_batch=insert_all, prepare_batch=broken) as gc:
+        release = gated(gc)
+        futures = [gc.submit_future(put(f"u{i}", i), request=(f"u{i}", i)) for i in range(3)]
+        release.set()
+        assert [f.result(10) for f in futures] == [f"u{i}" for i in range(3)]
+        assert gc.stats.applied_fallback == 1 and gc.stats.applied_whole == 0
+    assert committed(store) == {f"u{i}": i for i in range(3)}
+
+
 def test_submit_async_awaits_the_committed_result(store: Database) -> None:
     async def main() -> list[str]:
         with GroupCommitter(store) as gc:

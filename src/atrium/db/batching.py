@@ -100,6 +100,9 @@ class CommitterStats:
         return self.units / self.batches if self.batches else 0.0
 
 
+_UNIT_BY_UNIT = object()  # a batch that `apply_batch` does not take as a whole
+
+
 class _BatchAborted(Exception):
     """A transient error inside a unit: the whole batch must be rolled back and retried."""
 
@@ -129,30 +132,24 @@ class GroupCommitter:
     lock statement and one multi-row INSERT for the whole batch — in one savepoint, and each caller gets
     its element of the returned list. If it refuses (any non-transient error), the savepoint is rolled back
     and the batch runs unit by unit as usual, so one bad request still fails alone.
+
+    `prepare_batch` moves work out of the transaction: called with the requests before BEGIN, its result
+    is what `apply_batch` gets on every attempt (if it raises, the batch runs unit by unit). On SQLite, whose
+    write lock a transaction holds from BEGIN, the decision log thus decides outside the lock and only logs
+    inside it.
     """
 
-    def __init__(
-        self,
-        db: Database,
-        *,
-        max_batch: int = 64,
-        max_wait_ms: float = 0.0,
-        writers: int = 1,
-        attempts: int = 5,
-        apply_batch: Callable[[Session, list[Any]], list[Any]] | None = None,
-        name: str = "group-commit",
-    ) -> None:
+    def __init__(self, db: Database, *, max_batch: int = 64, max_wait_ms: float = 0.0, writers: int = 1,
+                 attempts: int = 5, apply_batch: Callable[[Session, Any], list[Any]] | None = None,
+                 prepare_batch: Callable[[list[Any]], Any] | None = None, name: str = "group-commit") -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         if writers < 1:
             raise ValueError("writers must be at least 1")
         if db.is_sqlite and writers != 1:
             raise ValueError("SQLite has one writer at a time: a GroupCommitter on SQLite takes writers=1")
-        self.db = db
-        self.max_batch = max_batch
-        self.max_wait_s = max_wait_ms / 1000.0
-        self.attempts = attempts
-        self.apply_batch = apply_batch
+        self.db, self.max_batch, self.max_wait_s = db, max_batch, max_wait_ms / 1000.0
+        self.attempts, self.apply_batch, self.prepare_batch = attempts, apply_batch, prepare_batch
         self.stats = CommitterStats()
         self._lock = threading.Lock()
         self._wake = [threading.Condition(self._lock) for _ in range(writers)]
@@ -162,10 +159,8 @@ class GroupCommitter:
         self._blocked: deque[_Item] = deque()  # units whose keys span two writers
         self._round_robin = itertools.cycle(range(writers))
         self._closed = False
-        self._threads = [
-            threading.Thread(target=self._writer_loop, args=(i,), name=f"{name}-{i}", daemon=True)
-            for i in range(writers)
-        ]
+        self._threads = [threading.Thread(target=self._writer_loop, args=(i,), name=f"{name}-{i}",
+                                          daemon=True) for i in range(writers)]
         for t in self._threads:
             t.start()
 
@@ -318,9 +313,10 @@ class GroupCommitter:
 
     def _run_batch(self, batch: list[_Item]) -> list[tuple[bool, Any]]:
         st = self.stats
+        prepared = self._prepare(batch)
         for attempt in range(1, self.attempts + 1):
             try:
-                outcomes = self._attempt(batch)
+                outcomes = self._attempt(batch, prepared)
             except _BatchAborted as aborted:
                 if attempt == self.attempts:
                     return [(False, aborted.cause)] * len(batch)
@@ -340,10 +336,27 @@ class GroupCommitter:
             return outcomes
         raise AssertionError("unreachable")
 
-    def _attempt(self, batch: list[_Item]) -> list[tuple[bool, Any]]:
+    def _settable(self, batch: list[_Item]) -> bool:
+        return self.apply_batch is not None and len(batch) >= 2 and all(i.request is not None for i in batch)
+
+    def _prepare(self, batch: list[_Item]) -> Any:
+        """What `apply_batch` gets: `prepare_batch`'s result, the requests themselves, or _UNIT_BY_UNIT."""
+        if not self._settable(batch):
+            return _UNIT_BY_UNIT
+        requests = [i.request for i in batch]
+        if self.prepare_batch is None:
+            return requests
+        try:
+            return self.prepare_batch(requests)
+        except Exception:
+            with self._lock:
+                self.stats.applied_fallback += 1
+            return _UNIT_BY_UNIT
+
+    def _attempt(self, batch: list[_Item], prepared: Any) -> list[tuple[bool, Any]]:
         with self.db.session() as session:
             try:
-                outcomes = self._whole(session, batch)
+                outcomes = self._whole(session, batch, prepared)
                 if outcomes is None:
                     outcomes = [self._unit(session, item.fn) for item in batch]
                 session.commit()
@@ -352,13 +365,13 @@ class GroupCommitter:
                 raise
         return outcomes
 
-    def _whole(self, session: Session, batch: list[_Item]) -> list[tuple[bool, Any]] | None:
-        """`apply_batch` over the batch's requests in one savepoint; None if it does not apply or refuses."""
-        if self.apply_batch is None or len(batch) < 2 or any(i.request is None for i in batch):
+    def _whole(self, session: Session, batch: list[_Item], prepared: Any) -> list[tuple[bool, Any]] | None:
+        """`apply_batch` over the prepared batch in one savepoint; None if it does not apply or refuses."""
+        if prepared is _UNIT_BY_UNIT or self.apply_batch is None:
             return None
         try:
             with session.begin_nested():
-                values = self.apply_batch(session, [i.request for i in batch])
+                values = self.apply_batch(session, prepared)
         except Exception as exc:
             if isinstance(exc, DBAPIError) and is_transient(exc):
                 raise _BatchAborted(exc) from exc

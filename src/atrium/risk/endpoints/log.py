@@ -8,7 +8,10 @@ A unit that fails (a changed retry: `SubjectConflict`) rolls back alone and its 
 
 A batch is first decided as a whole (`screening.screen_many`: one configuration read, one catch-up with
 the log, one hand-over to the engine thread and one INSERT for all of it); if it refuses — a retry or a
-repeated transaction id among them — the batch runs decision by decision through `screen`.
+repeated transaction id among them — the batch runs decision by decision through `screen`. Its decisions
+are made before its transaction, in a read transaction (`decide_many`), and only logged inside it
+(`log_many`): on SQLite, whose write lock a transaction holds from BEGIN, two server processes then
+overlap their deciding and queue only to write.
 
 One committer per process and database, made on first use; a test or the bench that swaps the process's
 database gets a fresh one.
@@ -24,7 +27,7 @@ from atrium.db.runtime import get_db
 from atrium.db.session import Database
 from atrium.risk.schemas import DecisionRead, RiskEventIn
 from atrium.risk.service import screen
-from atrium.risk.service.screening import screen_many
+from atrium.risk.service.screening import DecidedBatch, decide_many, log_many
 
 
 class DecisionLog:
@@ -34,8 +37,13 @@ class DecisionLog:
         self.committer = GroupCommitter(
             db, max_batch=settings.max_batch, max_wait_ms=settings.max_wait_ms,
             writers=1 if db.is_sqlite else settings.pg_writers, name="risk-decision-log",
-            apply_batch=screen_many,
+            prepare_batch=self._decide, apply_batch=log_many,
         )
+
+    def _decide(self, events: list[RiskEventIn]) -> DecidedBatch:
+        """A batch's decisions, made before its transaction (in a read transaction of their own)."""
+        with self.db.read_session() as session:
+            return decide_many(session, events)
 
     async def screen(self, event: RiskEventIn) -> DecisionRead:
         """Decide and log `event`; returns once the decision is committed."""

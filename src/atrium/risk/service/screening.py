@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -126,7 +127,25 @@ def screen_many(session: Session, events: Sequence[RiskEventIn]) -> list[Decisio
     once per batch, and the state observes each event right after its decision (state.py, rule 4), so the
     batch's later decisions count its earlier ones exactly as one-by-one screening would. Raises
     `BatchRefused` (having written nothing) when a subject repeats or was decided before — replays and
-    conflicts are `screen`'s. Each decision has the channel's budget from the batch's start."""
+    conflicts are `screen`'s. Each decision has the channel's budget from the batch's start.
+
+    In two steps, which the decision log runs in two transactions (a read, then the write: on SQLite the
+    write lock is then held only to log): `decide_many`, then `log_many`."""
+    return log_many(session, decide_many(session, events))
+
+
+@dataclass
+class DecidedBatch:
+    """Decisions made and observed by the feature state, not logged yet (`log_many` logs them)."""
+
+    rows: list[dict[str, Any]]  # each decision's log row
+    decisions: list[Decision]
+    cache: state.FeatureCache
+    observed: bool  # the state observed the events (False: it stayed busy, so the log will tell it)
+
+
+def decide_many(session: Session, events: Sequence[RiskEventIn]) -> DecidedBatch:
+    """Decide `events` (`screen_many`'s first step); `session` is only read."""
     subjects = [(event.channel, event.subject_ref) for event in events]
     if len(set(subjects)) != len(subjects) or repository.decided_subjects(session, subjects):
         raise BatchRefused("a subject repeats or was decided before")
@@ -144,20 +163,32 @@ def screen_many(session: Session, events: Sequence[RiskEventIn]) -> list[Decisio
         rows = [_values(event, risk_event, occurred, displays, facts, decision, config, latency_us)
                 for (event, risk_event, occurred, displays, facts), (decision, latency_us)
                 in zip(batch, decided, strict=True)]
-        positions = repository.insert_decisions(session, rows)
-        if len(positions) != len(rows):  # another process decided one of the subjects meanwhile
-            raise BatchRefused("a subject was decided meanwhile")
+    except BaseException:
         if observed:
-            cache.logged(session, positions)
+            cache.invalidate()  # the state observed events that will not be logged
+        raise
+    return DecidedBatch(rows, [d for d, _latency in decided], cache, observed)
+
+
+def log_many(session: Session, batch: DecidedBatch) -> list[DecisionRead]:
+    """Log a decided batch and act on it (`screen_many`'s second step). Re-runnable: a retried
+    transaction logs the same decisions again. Raises `BatchRefused` if another process decided one of
+    the subjects meanwhile (the batch is then screened one by one, which replays it)."""
+    try:
+        positions = repository.insert_decisions(session, batch.rows)
+        if len(positions) != len(batch.rows):
+            raise BatchRefused("a subject was decided meanwhile")
+        if batch.observed:
+            batch.cache.logged(session, positions)
         else:  # the state never saw them: it reads them from the log like anyone else's (rule 2)
             for decision_id in positions:
                 state.written(session, decision_id)
     except BaseException:
-        if observed:
-            cache.invalidate()  # the state observed events that are not (all) logged
+        if batch.observed:
+            batch.cache.invalidate()  # the state observed events that are not (all) logged
         raise
     reads = []
-    for values, (decision, _latency) in zip(rows, decided, strict=True):
+    for values, decision in zip(batch.rows, batch.decisions, strict=True):
         case_id = None
         if decision.outcome in FOLLOWED_UP:
             case_id = _follow_up(session, RiskDecision(**values), decision)
