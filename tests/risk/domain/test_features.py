@@ -17,8 +17,10 @@ from atrium.risk.domain.events import ENTITY_KINDS, RiskEvent
 from atrium.risk.domain.features import (
     DAY,
     FEATURE_NAMES,
+    FRAUD_AMOUNT_WINDOWS,
     HOLDER_KINDS,
     LABEL_WINDOWS,
+    OUTLIER_MULTIPLE,
     RELATION_KINDS,
     WINDOWS,
     FeatureState,
@@ -67,6 +69,10 @@ def reference(history: list[RiskEvent], labels: list[tuple[str, bool, float]], e
                     week = [e.amount_minor / 100 for e in mine if now - 7 * DAY < e.at <= now]
                     peak = max(week) if week else math.nan
                     out[f"{kind}_amount_peak_ratio_7d"] = peak / median if median > 0 else math.nan
+                    for ow, ospan in (("1d", DAY), ("7d", 7 * DAY)):
+                        recent = [e.amount_minor / 100 for e in mine if now - ospan < e.at <= now]
+                        above = [a for a in recent if a > OUTLIER_MULTIPLE * median]
+                        out[f"{kind}_amount_outliers_{ow}"] = len(above) if median > 0 else math.nan
         earlier = [e.at for e in mine if e.at < now]
         out[f"{kind}_seconds_since_last"] = now - max(earlier) if earlier else math.nan
         end = now - delay
@@ -75,6 +81,10 @@ def reference(history: list[RiskEvent], labels: list[tuple[str, bool, float]], e
             frauds = [e for e in window if fraud_arrival.get(e.event_id, math.inf) <= now]
             out[f"{kind}_count_delayed_{w}"] = len(window)
             out[f"{kind}_fraud_share_{w}"] = len(frauds) / len(window) if window else 0.0
+            if w in FRAUD_AMOUNT_WINDOWS:
+                fraud_mean = statistics.mean(e.amount_minor / 100 for e in frauds) if frauds else math.nan
+                mean = statistics.mean(e.amount_minor / 100 for e in window) if window else math.nan
+                out[f"{kind}_fraud_amount_ratio_{w}"] = fraud_mean / mean if mean > 0 else math.nan
         known = [e.at for e in mine if fraud_arrival.get(e.event_id, math.inf) <= now
                  and now - (30 * DAY + delay) <= e.at <= now]
         if known:
@@ -204,6 +214,23 @@ def test_windows_include_the_event_and_relative_features_exclude_it() -> None:
     assert again["customer_count_1h"] == 4 and again["customer_amount_ratio_30d"] == pytest.approx(4.0)
 
 
+def test_amount_outliers_count_the_holders_recent_purchases_out_of_its_habits() -> None:
+    """Three purchases above 3× the card's 30-day median within the week, one of them today: a spree, not
+    one large purchase. The event being decided is not counted (its own ratio is another feature)."""
+    state = FeatureState()
+    amounts = [(20, 2000), (19, 2200), (18, 1800), (15, 2000), (14, 2100), (6, 9000), (3, 7000),
+               (0.5, 8000)]  # (days before the probe, minor units): median 21.50, cut 64.50
+    for n, (days_ago, minor) in enumerate(amounts):
+        state.observe(RiskEvent(f"e{n}", T0 - days_ago * DAY, "card", minor, customer="c"))
+    probe = RiskEvent("p", T0, "card", 50_000, customer="c")
+    f = state.features(probe)
+    assert f["customer_amount_outliers_7d"] == 3 and f["customer_amount_outliers_1d"] == 1
+    state.observe(probe)  # re-scoring the decided event does not count it
+    assert state.features(probe)["customer_amount_outliers_7d"] == 3
+    fresh = state.features(RiskEvent("q", T0, "card", 500, customer="new"))
+    assert math.isnan(fresh["customer_amount_outliers_7d"])  # no habits to depart from yet
+
+
 def test_terminal_fraud_share_uses_the_delayed_window_and_arrived_labels_only() -> None:
     state = FeatureState(label_delay_s=DELAY)
     first = RiskEvent("f1", T0, "card", 500, customer="a", terminal="t")
@@ -220,6 +247,28 @@ def test_terminal_fraud_share_uses_the_delayed_window_and_arrived_labels_only() 
     state.label("f1", False, T0 + DELAY + 100)  # an analyst withdraws it
     probe = RiskEvent("p", T0 + DELAY + 200, "card", 500, customer="c", terminal="t")
     assert state.features(probe)["terminal_fraud_share_7d"] == 0.0
+
+
+def test_fraud_amount_ratio_sets_confirmed_frauds_against_the_window_tickets() -> None:
+    """A merchant defrauded at its ordinary ticket size reads ~1; a stolen card's outsized purchase at an
+    otherwise quiet merchant reads well above 1; no confirmed fraud (yet) reads NaN."""
+    state = FeatureState(label_delay_s=DELAY)
+    for n, minor in enumerate((1000, 3000, 2000)):  # 10.00, 30.00, 20.00: mean 20.00
+        state.observe(RiskEvent(f"e{n}", T0 + n * 60, "card", minor, customer=f"c{n}", terminal="t"))
+    state.label("e1", True, T0 + DELAY)
+    early = state.features(RiskEvent("p", T0 + DELAY - 1, "card", 500, customer="x", terminal="t"))
+    assert math.isnan(early["terminal_fraud_amount_ratio_7d"])  # the label has not arrived
+    f = state.features(RiskEvent("p", T0 + DELAY + 600, "card", 500, customer="x", terminal="t"))
+    assert f["terminal_fraud_amount_ratio_7d"] == pytest.approx(30 / 20)
+    assert f["terminal_fraud_amount_ratio_30d"] == pytest.approx(30 / 20)
+    assert math.isnan(f["customer_fraud_amount_ratio_7d"])  # the probe's customer has no known fraud
+    state.label("e0", True, T0 + DELAY + 700)
+    f = state.features(RiskEvent("p", T0 + DELAY + 800, "card", 500, customer="x", terminal="t"))
+    assert f["terminal_fraud_amount_ratio_7d"] == pytest.approx(20 / 20)  # frauds 10 and 30: mean 20
+    state.label("e0", False, T0 + DELAY + 900)  # withdrawn: its amount leaves the frauds' mean
+    state.label("e1", False, T0 + DELAY + 900)
+    f = state.features(RiskEvent("p", T0 + DELAY + 1000, "card", 500, customer="x", terminal="t"))
+    assert math.isnan(f["terminal_fraud_amount_ratio_7d"])
 
 
 def test_new_payee_device_and_geovelocity() -> None:

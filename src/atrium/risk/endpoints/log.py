@@ -25,9 +25,12 @@ from atrium.config import get_settings
 from atrium.db.batching import GroupCommitter
 from atrium.db.runtime import get_db
 from atrium.db.session import Database
+from atrium.logs import get_logger
 from atrium.risk.schemas import DecisionRead, RiskEventIn
 from atrium.risk.service import screen
 from atrium.risk.service.screening import DecidedBatch, decide_many, log_many
+
+log = get_logger("atrium.risk.decision_log")
 
 
 class DecisionLog:
@@ -53,6 +56,10 @@ class DecisionLog:
 
     def close(self) -> None:
         self.committer.close()
+        st = self.committer.stats
+        log.info("risk_decision_log_closed", decisions=st.units, batches=st.batches,
+                 mean_batch=round(st.mean_batch, 1), largest_batch=st.largest_batch,
+                 set_wise=st.applied_whole, one_by_one=st.applied_fallback, retried=st.retried_batches)
 
 
 _log: DecisionLog | None = None

@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy import Row, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -47,8 +47,35 @@ def event_of_row(row: Row[Any] | RiskDecision) -> RiskEvent:
 # --- revision ------------------------------------------------------------------------------------------
 
 
+# The decision path's statements, built once: core statements on the tables, with bound (and expanding)
+# parameters, so each execution is a compiled-cache hit without building or hashing a statement again.
+_LOG = RiskDecision.__table__.c
+_LABEL = RiskLabel.__table__.c
+_EVENT = [_LOG[c.key] for c in EVENT_COLUMNS]
+_STAMP = select(RiskRevision.__table__.c.stamp).where(RiskRevision.__table__.c.id == REVISION_ROW)
+_DECIDED = select(_LOG.seq).where(_LOG.channel == bindparam("channel"),
+                                  _LOG.subject_ref.in_(bindparam("refs", expanding=True))).limit(1)
+_ENTITY_EVENTS = {kind: select(*_EVENT).where(_LOG[column.key].in_(bindparam("keys", expanding=True)),
+                                              _LOG.occurred_at > bindparam("since"))
+                  for kind, column in ENTITY_COLUMN.items()}
+_EVENTS_AFTER = select(*_EVENT).where(_LOG.seq > bindparam("high")).order_by(_LOG.seq).limit(
+    bindparam("limit"))
+_EVENTS_AFTER_OR_GAPS = select(*_EVENT).where(
+    or_(_LOG.seq > bindparam("high"), _LOG.seq.in_(bindparam("gaps", expanding=True)))
+).order_by(_LOG.seq).limit(bindparam("limit"))
+_LABEL_COLUMNS = (_LABEL.seq, _LABEL.id, _LABEL.decision_id, _LABEL.fraud, _LABEL.arrived_at)
+_LABELS_AFTER = select(*_LABEL_COLUMNS).where(_LABEL.seq > bindparam("high")).order_by(_LABEL.seq).limit(
+    bindparam("limit"))
+_LABELS_AFTER_OR_GAPS = select(*_LABEL_COLUMNS).where(
+    or_(_LABEL.seq > bindparam("high"), _LABEL.seq.in_(bindparam("gaps", expanding=True)))
+).order_by(_LABEL.seq).limit(bindparam("limit"))
+_INSERT = {name: dialect_insert(RiskDecision.__table__).on_conflict_do_nothing(
+    index_elements=["channel", "subject_ref"]).returning(_LOG.id, _LOG.seq)
+    for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
+
+
 def revision_stamp(session: Session) -> str:
-    return session.scalar(select(RiskRevision.stamp).where(RiskRevision.id == REVISION_ROW)) or ""
+    return session.connection().execute(_STAMP).scalar() or ""
 
 
 def bump_revision(session: Session) -> str:
@@ -93,39 +120,33 @@ def decided_subjects(session: Session, subjects: Collection[tuple[str, str]]) ->
     by_channel: dict[str, list[str]] = {}
     for channel, ref in subjects:
         by_channel.setdefault(channel, []).append(ref)
-    return any(
-        session.scalar(select(RiskDecision.seq).where(
-            RiskDecision.channel == channel, RiskDecision.subject_ref.in_(refs)).limit(1)) is not None
-        for channel, refs in by_channel.items()
-    )
+    connection = session.connection()
+    return any(connection.execute(_DECIDED, {"channel": channel, "refs": refs}).first() is not None
+               for channel, refs in by_channel.items())
 
 
 def insert_decisions(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
     """Log several decisions in one statement; returns {id: position} of those inserted (a subject decided
     meanwhile by another process is left out). Core on the table, not the ORM: one compiled statement,
     executed many (SQLAlchemy's insertmanyvalues)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    table = RiskDecision.__table__
-    statement = insert(table).on_conflict_do_nothing(index_elements=["channel", "subject_ref"]).returning(
-        table.c.id, table.c.seq)
-    return {row.id: row.seq for row in session.execute(statement, list(rows))}
+    connection = session.connection()
+    statement = _INSERT[connection.dialect.name]
+    return {row.id: row.seq for row in connection.execute(statement, list(rows))}
 
 
 def entities_events(session: Session, kind: str, keys: Collection[str],
                     since: datetime) -> Sequence[Row[Any]]:
     """Several entities' (of one kind) logged events since `since` (EVENT_COLUMNS): one query."""
-    column = ENTITY_COLUMN[kind]
-    return session.execute(
-        select(*EVENT_COLUMNS).where(column.in_(list(keys)), RiskDecision.occurred_at > since)
-    ).all()
+    return session.connection().execute(_ENTITY_EVENTS[kind], {"keys": list(keys), "since": since}).all()
 
 
 def events_after(session: Session, high: int, gaps: Collection[int], *, limit: int) -> Sequence[Row[Any]]:
     """Logged events past position `high`, and at the positions `gaps` not seen yet, in log order."""
-    where = RiskDecision.seq > high
+    connection = session.connection()
     if gaps:
-        where = or_(where, RiskDecision.seq.in_(list(gaps)))
-    return session.execute(select(*EVENT_COLUMNS).where(where).order_by(RiskDecision.seq).limit(limit)).all()
+        return connection.execute(_EVENTS_AFTER_OR_GAPS,
+                                  {"high": high, "gaps": list(gaps), "limit": limit}).all()
+    return connection.execute(_EVENTS_AFTER, {"high": high, "limit": limit}).all()
 
 
 def positions_since(session: Session, low: int) -> list[int]:
@@ -216,13 +237,11 @@ def labels_for(session: Session, decision_ids: Collection[str], *,
 
 
 def labels_after(session: Session, high: int, gaps: Collection[int], *, limit: int) -> Sequence[Row[Any]]:
-    where = RiskLabel.seq > high
+    connection = session.connection()
     if gaps:
-        where = or_(where, RiskLabel.seq.in_(list(gaps)))
-    return session.execute(
-        select(RiskLabel.seq, RiskLabel.id, RiskLabel.decision_id, RiskLabel.fraud, RiskLabel.arrived_at)
-        .where(where).order_by(RiskLabel.seq).limit(limit)
-    ).all()
+        return connection.execute(_LABELS_AFTER_OR_GAPS,
+                                  {"high": high, "gaps": list(gaps), "limit": limit}).all()
+    return connection.execute(_LABELS_AFTER, {"high": high, "limit": limit}).all()
 
 
 def label_positions_since(session: Session, low: int) -> list[int]:

@@ -210,14 +210,20 @@ def _decide_many(session: Session, cache: state.FeatureCache, config: Setup, eve
         cache.prepare(session, events)
         engine = _override or Engine(cache.view, config.lists, config.rules, config.champion,  # type: ignore[arg-type]
                                      config.challenger, config.policies)
-        done: list[tuple[Decision | Exception, float]] = []
+        done: list[tuple[Decision | Exception | None, float]] = []
+
+        deadlines = [started + p.timeout_ms / 1000 for p in policies]
 
         def run() -> None:
-            for event in events:
-                try:
-                    result: Decision | Exception = engine.decide(event, now)
-                except Exception as exc:  # this decision's fail policy; the batch goes on
-                    result = exc
+            for event, deadline in zip(events, deadlines, strict=True):
+                # Past its deadline the fail policy answers anyway: no engine work that nobody waits for
+                # (it would delay the next batch's decisions past theirs, and so on).
+                result: Decision | Exception | None = None
+                if time.monotonic() < deadline:
+                    try:
+                        result = engine.decide(event, now)
+                    except Exception as exc:  # this decision's fail policy; the batch goes on
+                        result = exc
                 done.append((result, time.monotonic()))
                 cache.state.observe(event)  # logged whatever the outcome: the next decisions count it
 
@@ -235,14 +241,13 @@ def _decide_many(session: Session, cache: state.FeatureCache, config: Setup, eve
     out: list[tuple[Decision, int]] = []
     for i, (policy, event) in enumerate(zip(policies, events, strict=True)):
         result, at = answered[i] if i < len(answered) else (None, math.inf)
-        if at - started > policy.timeout_ms / 1000:
+        if result is None or at - started > policy.timeout_ms / 1000:
             out.append((_unavailable(policy, event, "timeout", f"no answer within {policy.timeout_ms} ms"),
                         int((time.monotonic() - started) * 1e6)))
         elif isinstance(result, Exception):
             out.append((_unavailable(policy, event, "error", type(result).__name__),
                         int((at - started) * 1e6)))
         else:
-            assert result is not None
             out.append((result, int((at - started) * 1e6)))
     return out, True
 

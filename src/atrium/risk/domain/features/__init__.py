@@ -13,17 +13,24 @@ those entity kinds can fill):
   `K_amount_mean_W`, `K_amount_ratio_7d/30d`, `K_amount_ratio_median_30d`, `K_amount_zscore_30d`,
   `K_amount_max_ratio_30d` (the amount against the holder's largest of 30 days) and
   `K_amount_peak_ratio_7d` (the holder's largest amount of the previous 7 days against its 30-day median:
-  a recent spending spike, which one odd purchase alone does not make);
+  a recent spending spike, which one odd purchase alone does not make), and `K_amount_outliers_1d/7d`
+  (how many of the holder's previous purchases of the last day / week were above `OUTLIER_MULTIPLE` times
+  its 30-day median: a run of purchases out of the holder's habits, as on a card in a thief's hands, says
+  more than one large purchase, and lifts a stolen card's modest purchases too);
 - delayed labels per kind: `K_count_delayed_W`, `K_fraud_share_W` (W in 1d/7d/30d),
   `K_days_since_fraud`, `K_days_since_first_fraud`, `K_count_since_fraud` (frauds within the retention
-  horizon, 30 days + the label delay);
+  horizon, 30 days + the label delay), and `K_fraud_amount_ratio_W` (W in 7d/30d): the mean amount of the
+  entity's confirmed frauds in the labelled window against the mean of all its events there. It tells a
+  merchant whose own ordinary-sized takings were defrauded (a compromised point of sale: its other
+  customers are at risk) from one that merely saw a stolen card's outsized purchase (the card's problem,
+  not the merchant's), which the fraud share alone does not;
 - relations: `payee_new_for_customer`, `terminal_new_for_customer`, `device_new_for_customer`,
   `ip_new_for_customer` (not seen with this payer within the 30-day horizon).
 
 Invariants:
 - Sliding windows (1h, 1d, 7d, 30d) are `(t - w, t]` and include the event itself, as the handbook's
   features do. "Relative" features (`*_amount_ratio_*`, `*_amount_zscore_30d`, `*_amount_max_ratio_30d`,
-  `*_amount_peak_ratio_7d`) compare with the holder's *previous* events only.
+  `*_amount_peak_ratio_7d`, `*_amount_outliers_*`) compare with the holder's *previous* events only.
 - A label is invisible before it arrives: delayed-label aggregates count a fraud only if its label arrived
   at or before the event being decided. Their windows end where labels are complete, `(t - delay - w,
   t - delay]`; unlabelled events count as genuine (banks confirm frauds, not the genuine majority).
@@ -52,12 +59,17 @@ HOUR: Final = 3600.0
 DAY: Final = 86400.0
 WINDOWS: Final = (("1h", HOUR), ("1d", DAY), ("7d", 7 * DAY), ("30d", 30 * DAY))
 LABEL_WINDOWS: Final = (("1d", DAY), ("7d", 7 * DAY), ("30d", 30 * DAY))
+# Labelled windows long enough to hold several frauds, for `K_fraud_amount_ratio_W`.
+FRAUD_AMOUNT_WINDOWS: Final = ("7d", "30d")
 # Entities whose own amount history the amount is compared with (the payer side).
 HOLDER_KINDS: Final = ("customer", "card", "account")
 # Counterparties flagged when new for the payer (`<kind>_new_for_customer`).
 RELATION_KINDS: Final = ("payee", "terminal", "device", "ip")
 HORIZON_S: Final = 30 * DAY
 _WEEK: Final = 7 * DAY
+# "Out of the holder's habits": above this multiple of its own 30-day median amount. A round, generic
+# cut (a bank's usual unusual-spend flag), not fitted to any data; the model weighs the counts.
+OUTLIER_MULTIPLE: Final = 3.0
 NAN: Final = math.nan
 _GEO_MIN_HOURS: Final = 1 / 60  # two located events a second apart are not a 36,000 km/h journey
 
@@ -70,8 +82,9 @@ class _KindNames(NamedTuple):
     ratio_median: str
     max_ratio: str
     peak_ratio: str
+    outliers: tuple[str, str]  # 1d, 7d
     since_last: str
-    label_windows: tuple[tuple[float, str, str], ...]  # span, count_delayed, fraud_share
+    label_windows: tuple[tuple[float, str, str, str | None], ...]  # span, count, share, amount ratio
     days_since_fraud: str
     days_since_first_fraud: str
     count_since_fraud: str
@@ -83,11 +96,12 @@ class _KindNames(NamedTuple):
         names += [w[3] for w in self.windows if w[3]]
         names += [w[4] for w in self.windows if w[4]]
         if self.zscore:
-            names += [self.ratio_median, self.zscore, self.max_ratio, self.peak_ratio]
+            names += [self.ratio_median, self.zscore, self.max_ratio, self.peak_ratio, *self.outliers]
         names.append(self.since_last)
-        for _, count, share in self.label_windows:
+        for _, count, share, _ in self.label_windows:
             names += [count, share]
         names += [self.days_since_fraud, self.days_since_first_fraud, self.count_since_fraud]
+        names += [w[3] for w in self.label_windows if w[3]]
         return tuple(names)
 
 
@@ -104,8 +118,10 @@ def _kind_names(kind: str) -> _KindNames:
         ratio_median=f"{kind}_amount_ratio_median_30d",
         max_ratio=f"{kind}_amount_max_ratio_30d",
         peak_ratio=f"{kind}_amount_peak_ratio_7d",
+        outliers=(f"{kind}_amount_outliers_1d", f"{kind}_amount_outliers_7d"),
         since_last=f"{kind}_seconds_since_last",
-        label_windows=tuple((span, f"{kind}_count_delayed_{w}", f"{kind}_fraud_share_{w}")
+        label_windows=tuple((span, f"{kind}_count_delayed_{w}", f"{kind}_fraud_share_{w}",
+                             f"{kind}_fraud_amount_ratio_{w}" if w in FRAUD_AMOUNT_WINDOWS else None)
                             for w, span in LABEL_WINDOWS),
         days_since_fraud=f"{kind}_days_since_fraud",
         days_since_first_fraud=f"{kind}_days_since_first_fraud",
@@ -170,10 +186,10 @@ class FeatureState:
         # (payer kind, payer key, relation kind, relation key) -> (last seen at, its event id, previous at)
         self._relations: dict[tuple[str, str, str, str], tuple[float, str, float | None]] = {}
         self._geo: dict[tuple[str, str], tuple[float, float, float]] = {}
-        # event id -> (time, entity keys in ENTITY_KINDS order): only atomic values, so the garbage
+        # event id -> (time, entity keys in ENTITY_KINDS order, amount): only atomic values, so the garbage
         # collector stops tracking these tuples (hundreds of thousands of objects it would otherwise scan
         # on every full collection, a pause on the decision path).
-        self._events: dict[str, tuple[float, tuple[str | None, ...]]] = {}
+        self._events: dict[str, tuple[float, tuple[str | None, ...], float]] = {}
         self._order: deque[tuple[float, str]] = deque()
         self._labels: dict[str, tuple[bool, float]] = {}
         self.last_event_at: float | None = None
@@ -208,10 +224,12 @@ class FeatureState:
         hi = s.upto(now)
         # With the event itself already in the series (seen), windows hold it once; otherwise add it.
         add_n, add_sum = (0, 0.0) if seen else (1, amount)
-        lo_7d = hi
+        lo_1d = lo_7d = hi
         for span, count_name, sum_name, mean_name, ratio_name in names.windows:
             lo = s.upto(now - span)
-            if span == _WEEK:
+            if span == DAY:
+                lo_1d = lo
+            elif span == _WEEK:
                 lo_7d = lo
             n, total = hi - lo + add_n, s.sum(lo, hi) + add_sum
             out[count_name] = float(n)
@@ -229,14 +247,26 @@ class FeatureState:
             out[names.ratio_median] = amount / median if median > 0 else NAN
             out[names.max_ratio] = amount / largest if largest > 0 else NAN
             out[names.peak_ratio] = peak / median if median > 0 else NAN
+            if median > 0:
+                without = amount if seen else None
+                cut = OUTLIER_MULTIPLE * median
+                out[names.outliers[0]] = float(s.count_above(lo_1d, hi, cut, without))
+                out[names.outliers[1]] = float(s.count_above(lo_7d, hi, cut, without))
+            else:
+                out[names.outliers[0]] = out[names.outliers[1]] = NAN
         before = s.before(now)
         out[names.since_last] = now - before if before is not None else NAN
         end = now - self.label_delay_s
         hi_d = s.upto(end)
-        for span, count_name, share_name in names.label_windows:
-            count = hi_d - s.upto(end - span)
+        for span, count_name, share_name, ratio_name in names.label_windows:
+            lo_d = s.upto(end - span)
+            count = hi_d - lo_d
+            frauds, fraud_sum = s.frauds_between(end - span, end, now)
             out[count_name] = float(count)
-            out[share_name] = min(1.0, s.frauds_between(end - span, end, now) / count) if count else 0.0
+            out[share_name] = min(1.0, frauds / count) if count else 0.0
+            if ratio_name:
+                total = s.sum(lo_d, hi_d)
+                out[ratio_name] = fraud_sum / frauds * count / total if frauds and total > 0 else NAN
         # How long the entity has shown confirmed fraud, and how many events it has had since the last one
         # that would have been reported by now (a merchant whose compromise is over has genuine ones).
         # Only frauds within the retention horizon count, so eviction never changes a vector.
@@ -286,11 +316,11 @@ class FeatureState:
         if event.event_id in self._events:
             return
         now = event.at
-        self._events[event.event_id] = (now, tuple(getattr(event, kind) for kind in ENTITY_KINDS))
+        amount = amount_major(event)
+        self._events[event.event_id] = (now, tuple(getattr(event, kind) for kind in ENTITY_KINDS), amount)
         self._order.append((now, event.event_id))
         if self.last_event_at is None or now > self.last_event_at:
             self.last_event_at = now
-        amount = amount_major(event)
         for kind in ENTITY_KINDS:
             key = getattr(event, kind)
             if key is not None:
@@ -322,8 +352,8 @@ class FeatureState:
         if held is None:
             if event is None:
                 return False
-            held = (event.at, tuple(getattr(event, kind) for kind in ENTITY_KINDS))
-        event_at, keys = held
+            held = (event.at, tuple(getattr(event, kind) for kind in ENTITY_KINDS), amount_major(event))
+        event_at, keys, amount = held
         previous = self._labels.get(event_id)
         was_fraud = previous is not None and previous[0]
         if fraud == was_fraud:
@@ -337,7 +367,7 @@ class FeatureState:
             if fraud:
                 if series is None:
                     series = table[key] = Series()
-                series.add_fraud(event_at, float(at))
+                series.add_fraud(event_at, float(at), amount)
             elif series is not None:
                 series.remove_fraud(event_at)
         return True

@@ -2,7 +2,7 @@
 
 Times are kept sorted (appends in the common in-order case; an insertion when an event is late), so a
 window `(a, b]` is two bisects and a subtraction of prefix sums. Frauds are rare: a short sorted list of
-event times with the time each label arrived, filtered by arrival when read.
+event times with the time each label arrived and the fraud's amount, filtered by arrival when read.
 
 The columns are `array('d')`, not lists: the garbage collector neither tracks nor walks them, so a full
 collection does not pause the decision path for every float the state holds.
@@ -17,7 +17,7 @@ from typing import Final
 
 
 class Series:
-    __slots__ = ("times", "amounts", "cum", "cum_sq", "fraud_times", "fraud_arrivals")
+    __slots__ = ("times", "amounts", "cum", "cum_sq", "fraud_times", "fraud_arrivals", "fraud_amounts")
 
     def __init__(self) -> None:
         self.times = array("d")
@@ -27,6 +27,7 @@ class Series:
         # Most entities never see a fraud: the arrays are made on the first one.
         self.fraud_times: array[float] | tuple[()] = ()
         self.fraud_arrivals: array[float] | tuple[()] = ()
+        self.fraud_amounts: array[float] | tuple[()] = ()
 
     # ---- windows ---------------------------------------------------------------------------------------
     def upto(self, t: float) -> int:
@@ -63,11 +64,23 @@ class Series:
             recent.remove(without)
         return median, values[-1], max(recent) if recent else nan
 
-    def frauds_between(self, a: float, b: float, known_at: float) -> int:
-        """Frauds of events in `(a, b]` whose label had arrived by `known_at`."""
+    def count_above(self, lo: int, hi: int, cut: float, without: float | None = None) -> int:
+        """How many of amounts[lo:hi] exceed `cut`, leaving out one occurrence of `without` (as in
+        `order_stats`)."""
+        n = sum(1 for a in self.amounts[lo:hi] if a > cut)
+        return n - 1 if without is not None and without > cut and n else n
+
+    def frauds_between(self, a: float, b: float, known_at: float) -> tuple[int, float]:
+        """How many frauds of events in `(a, b]` had their label arrive by `known_at`, and their amounts'
+        sum."""
         lo, hi = bisect_right(self.fraud_times, a), bisect_right(self.fraud_times, b)
-        arrivals = self.fraud_arrivals
-        return sum(1 for i in range(lo, hi) if arrivals[i] <= known_at)
+        arrivals, amounts = self.fraud_arrivals, self.fraud_amounts
+        n, total = 0, 0.0
+        for i in range(lo, hi):
+            if arrivals[i] <= known_at:
+                n += 1
+                total += amounts[i]
+        return n, total
 
     def last_fraud(self, known_at: float, since: float = -math.inf) -> float | None:
         """Event time of the latest fraud in `[since, known_at]` whose label had arrived by `known_at`."""
@@ -111,18 +124,20 @@ class Series:
             self.cum.append(self.cum[-1] + a)
             self.cum_sq.append(self.cum_sq[-1] + a * a)
 
-    def add_fraud(self, event_at: float, arrived_at: float) -> None:
+    def add_fraud(self, event_at: float, arrived_at: float, amount: float) -> None:
         if not self.fraud_times:
-            self.fraud_times, self.fraud_arrivals = array("d"), array("d")
+            self.fraud_times, self.fraud_arrivals, self.fraud_amounts = array("d"), array("d"), array("d")
         i = bisect_right(self.fraud_times, event_at)
         self.fraud_times.insert(i, event_at)  # type: ignore[union-attr]
         self.fraud_arrivals.insert(i, arrived_at)  # type: ignore[union-attr]
+        self.fraud_amounts.insert(i, amount)  # type: ignore[union-attr]
 
     def remove_fraud(self, event_at: float) -> None:
         i = bisect_left(self.fraud_times, event_at)
         if i < len(self.fraud_times) and self.fraud_times[i] == event_at:
             del self.fraud_times[i]  # type: ignore[union-attr]
             del self.fraud_arrivals[i]  # type: ignore[union-attr]
+            del self.fraud_amounts[i]  # type: ignore[union-attr]
 
     def evict_before(self, ts: float) -> bool:
         """Drop events and frauds before `ts`; True when nothing is left."""
@@ -138,6 +153,7 @@ class Series:
         if f:
             del self.fraud_times[:f]  # type: ignore[union-attr]
             del self.fraud_arrivals[:f]  # type: ignore[union-attr]
+            del self.fraud_amounts[:f]  # type: ignore[union-attr]
         return not self.times and not self.fraud_times
 
 
