@@ -33,22 +33,17 @@ def migrate() -> None:
 def serve(
     host: str = typer.Option(None, help="bind address (default from settings)"),
     port: int = typer.Option(None, help="port (default from settings)"),
-    workers: int = typer.Option(None, help="worker processes"),
+    workers: int = typer.Option(None, help="worker processes (each with its own listening socket)"),
+    access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="uvicorn's per-request log"),
+    app: str = typer.Option("atrium.asgi:app", hidden=True, help="the ASGI app (benchmarks)"),
 ) -> None:
     """Serve the API, the customer app and the staff console."""
-    import uvicorn
-
+    from atrium import serving
     from atrium.config import get_settings
 
     s = get_settings()
-    uvicorn.run(
-        "atrium.asgi:app",
-        host=host or s.host,
-        port=port or s.port,
-        workers=workers or s.workers,
-        log_level=s.log_level.lower(),
-        proxy_headers=False,
-    )
+    serving.run(app, host=host or s.host, port=port or s.port, workers=workers or s.workers,
+                log_level=s.log_level.lower(), proxy_headers=False, access_log=access_log)
 
 
 @demo_app.command("seed")

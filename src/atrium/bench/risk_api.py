@@ -1,6 +1,7 @@
 """`atrium bench risk`: card authorisations through the HTTP decision API vs a trivial endpoint, same run.
 
-For each database × configuration × worker count, one server — `uvicorn <app>` (default `atrium.asgi:app`)
+For each database × configuration × worker count, one server — `atrium serve --app <app>` (default
+`atrium.asgi:app`; workers with their own listening sockets, see atrium.serving)
 with N workers in a subprocess on loopback — and one load generator (the minimal HTTP/1.1 client of
 `bench.http1`, `connections` keep-alive connections, one request in flight each) measure, in this order
 on the same server and connections:

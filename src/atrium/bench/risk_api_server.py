@@ -1,4 +1,5 @@
-"""The server under test for `atrium bench risk`: uvicorn with N workers in a subprocess on loopback."""
+"""The server under test for `atrium bench risk`: `atrium serve` with N workers (each with its own listening
+socket: atrium.serving) in a subprocess on loopback."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from atrium.bench.http1 import Http1Connection
 
 
 class RiskServer:
-    """`uvicorn <app> --workers N` in a subprocess on a loopback port, with extra environment."""
+    """`atrium serve --workers N` in a subprocess on a loopback port, with extra environment."""
 
     def __init__(self, app: str, database_url: str, workers: int, env: dict[str, str], port: int,
                  log_path: Path) -> None:
@@ -23,8 +24,8 @@ class RiskServer:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+            [sys.executable, "-m", "atrium.cli", "serve", "--app", app, "--host", "127.0.0.1",
+             "--port", str(port), "--workers", str(workers), "--no-access-log"],
             env=full_env, stdout=self._log, stderr=subprocess.STDOUT,
         )
 
