@@ -18,7 +18,7 @@ def normalise_url(url: str) -> str:
 
 def json_text(value: object) -> str:
     """How JSON columns are written: orjson, ~30× faster than `json.dumps` on float-heavy documents (a
-    risk decision logs 167 feature values). Non-finite floats become null (PostgreSQL's json has no NaN),
+    risk decision logs 181 feature values). Non-finite floats become null (PostgreSQL's json has no NaN),
     numpy scalars and arrays are written as numbers, and non-string keys as strings (as `json.dumps`)."""
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
 
