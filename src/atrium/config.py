@@ -173,7 +173,10 @@ class RiskApiSettings(BaseModel):
     key_cache_s: float = Field(default=10.0, ge=0, le=300)  # a revoked key stops working within this
     max_batch: int = Field(default=32, ge=1, le=500)  # decisions logged in one transaction
     max_wait_ms: float = Field(default=0.0, ge=0, le=50)  # 0: a batch is whatever waits while one commits
-    pg_writers: int = Field(default=2, ge=1, le=8)  # writer threads on PostgreSQL (SQLite has one)
+    # Writer threads on PostgreSQL (SQLite has one). One: a batch is decided outside its transaction and
+    # the writers of a process share one feature state, so a second writer mostly waited for the first's
+    # engine run and pushed both past the card budget (`atrium bench risk`: all fail-policy answers).
+    pg_writers: int = Field(default=1, ge=1, le=8)
     max_body_bytes: int = Field(default=8192, ge=1024, le=1_048_576)
     # The server's GIL hand-over interval (sys.setswitchinterval), set by create_app. The event loop,
     # the decision log's writer and the engine thread share one interpreter; at Python's default (5 ms)
