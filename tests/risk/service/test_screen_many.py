@@ -15,7 +15,7 @@ from atrium.kit.ids import new_id
 from atrium.risk import repository, service
 from atrium.risk.domain.events import RiskEvent
 from atrium.risk.models import RiskDecision
-from atrium.risk.service import entities, state
+from atrium.risk.service import entities, screening, state
 from atrium.risk.service.screening import BatchRefused, screen_many
 from atrium.risk.service.state import FeatureCache
 from tests.risk.service.factories import block, event
@@ -124,12 +124,20 @@ class StallsOnSecond:
         return Decision(outcome="allow", score=0.0)
 
 
-def test_what_the_engine_does_not_answer_in_time_gets_the_fail_policy(s, risk_settings) -> None:  # type: ignore[no-untyped-def]
+def test_what_the_engine_does_not_answer_in_time_gets_the_fail_policy(s, risk_settings,  # type: ignore[no-untyped-def]
+                                                                         monkeypatch) -> None:
     risk_settings(policies={"card": {"on_timeout": "deny", "timeout_ms": 300}})
+    warnings: list[tuple[str, dict]] = []  # type: ignore[type-arg]
+    monkeypatch.setattr(screening.log, "warning", lambda event, **fields: warnings.append((event, fields)))
     engine = StallsOnSecond(1.0)
     started = time.monotonic()
     with service.engine_override(engine):
         reads = screen_many(s, [card(), card(), card()])
+    # One warning for the batch, saying where its time went — not a log line per fallen-back decision.
+    ((event, fields),) = warnings
+    assert (event, fields["batch"], fields["fallbacks"], fields["causes"]) == (
+        "risk_engine_unavailable", 3, 2, {"timeout": 2})
+    assert {"lock_wait_ms", "prepare_ms", "elapsed_ms"} <= fields.keys()
     assert time.monotonic() - started < 0.9  # answered at the budget, not after the engine
     assert [(r.outcome, r.fallback) for r in reads] == [("allow", False), ("deny", True), ("deny", True)]
     assert reads[1].reasons[0].params == {"policy": "deny", "cause": "timeout"}

@@ -203,11 +203,14 @@ def _decide_many(session: Session, cache: state.FeatureCache, config: Setup, eve
     started = time.monotonic()
     policies = [config.policy(event.channel) for event in events]
     if not cache.lock.acquire(timeout=min(p.timeout_ms for p in policies) / 1000):
-        return [(_unavailable(p, e, "timeout", "the feature state stayed busy"), 0)
-                for p, e in zip(policies, events, strict=True)], False
+        _batch_unavailable(events, policies, {"timeout": len(events)}, started,
+                           "the feature state stayed busy")
+        return [(fallback(p, cause="timeout"), 0) for p in policies], False
+    locked = time.monotonic()
     handed_over = False
     try:
         cache.prepare(session, events)
+        prepared = time.monotonic()
         engine = _override or Engine(cache.view, config.lists, config.rules, config.champion,  # type: ignore[arg-type]
                                      config.challenger, config.policies)
         done: list[tuple[Decision | Exception | None, float]] = []
@@ -239,17 +242,34 @@ def _decide_many(session: Session, cache: state.FeatureCache, config: Setup, eve
         if not handed_over:
             cache.lock.release()
     out: list[tuple[Decision, int]] = []
-    for i, (policy, event) in enumerate(zip(policies, events, strict=True)):
+    causes: dict[str, int] = {}
+    for i, policy in enumerate(policies):
         result, at = answered[i] if i < len(answered) else (None, math.inf)
         if result is None or at - started > policy.timeout_ms / 1000:
-            out.append((_unavailable(policy, event, "timeout", f"no answer within {policy.timeout_ms} ms"),
-                        int((time.monotonic() - started) * 1e6)))
+            causes["timeout"] = causes.get("timeout", 0) + 1
+            out.append((fallback(policy, cause="timeout"), int((time.monotonic() - started) * 1e6)))
         elif isinstance(result, Exception):
-            out.append((_unavailable(policy, event, "error", type(result).__name__),
-                        int((at - started) * 1e6)))
+            causes[type(result).__name__] = causes.get(type(result).__name__, 0) + 1
+            out.append((fallback(policy, cause="error"), int((at - started) * 1e6)))
         else:
             out.append((result, int((at - started) * 1e6)))
+    if causes:
+        _batch_unavailable(events, policies, causes, started, "no answer within the budget",
+                           lock_wait_ms=(locked - started) * 1000, prepare_ms=(prepared - locked) * 1000,
+                           engine_answered=len(answered))
     return out, True
+
+
+def _batch_unavailable(events: list[RiskEvent], policies: list[ChannelPolicy], causes: dict[str, int],
+                       started: float, detail: str, **timings: float) -> None:
+    """One warning per batch whose decisions (some or all) fell to the fail policy — not one per decision,
+    which under load would add a log line per answer just when the process is short of time — with where
+    the batch's time went, to tell a busy state from slow reads from a slow engine."""
+    log.warning("risk_engine_unavailable", batch=len(events), fallbacks=sum(causes.values()), causes=causes,
+                detail=detail, channels=sorted({e.channel for e in events}),
+                budget_ms=min(p.timeout_ms for p in policies), first_decision_id=events[0].event_id,
+                elapsed_ms=round((time.monotonic() - started) * 1000, 1),
+                **{k: round(v, 1) if isinstance(v, float) else v for k, v in timings.items()})
 
 
 def _replay(session: Session, row: RiskDecision, facts: str) -> DecisionRead:
