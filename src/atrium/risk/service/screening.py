@@ -256,7 +256,7 @@ def _decide_many(session: Session, cache: state.FeatureCache, config: Setup, eve
     if causes:
         _batch_unavailable(events, policies, causes, started, "no answer within the budget",
                            lock_wait_ms=(locked - started) * 1000, prepare_ms=(prepared - locked) * 1000,
-                           engine_answered=len(answered))
+                           engine_answered=len(answered), loaded=cache.loaded, gaps=cache.gaps)
     return out, True
 
 

@@ -270,6 +270,11 @@ class FeatureCache:
     def loaded(self) -> int:
         return len(self._loaded)
 
+    @property
+    def gaps(self) -> int:
+        """Log positions skipped and still asked for on each read (rule 3): a diagnostic."""
+        return len(self._events.gaps) + len(self._labels.gaps)
+
 
 # ---- rows written by a session, until it commits ----------------------------------------------------------
 
