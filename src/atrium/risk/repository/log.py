@@ -109,10 +109,7 @@ def decision_by_subject(session: Session, channel: str, subject_ref: str) -> Ris
 def insert_decision(session: Session, values: dict[str, Any]) -> bool:
     """Log a decision; False if its subject was decided meanwhile (by another process). One statement —
     INSERT … ON CONFLICT DO NOTHING — rather than a savepoint around an INSERT (three round trips)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(RiskDecision).values(**values).on_conflict_do_nothing(
-        index_elements=["channel", "subject_ref"])
-    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+    return bool(insert_decisions(session, [values]))
 
 
 def decided_subjects(session: Session, subjects: Collection[tuple[str, str]]) -> bool:

@@ -216,11 +216,9 @@ class FeatureCache:
         """Rows this process just logged (decision id → position), whose events the state already observed
         (rule 4): the tail skips their positions, and a rollback of the transaction that wrote them drops
         the state. Safe without the lock (the positions are taken at the next `prepare`)."""
-        transaction = session.get_nested_transaction() or session.get_transaction()
-        own = session.info.setdefault(_OWN, {})
         for row_id in positions:
-            entry = own[row_id] = _Own(transaction)
-            entry.readers.add(self)
+            written(session, row_id)
+            session.info[_OWN][row_id].readers.add(self)
         self._written.extend(sorted(positions.values()))
 
     def _tail(self, session: Session, now: float, gap_timeout: float) -> None:
