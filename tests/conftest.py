@@ -19,6 +19,11 @@ from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 os.environ.setdefault("ATRIUM_ENV", "test")
+# Each app a test starts would collect and freeze the suite's whole heap (seconds, and nothing frozen is ever
+# collected again) and space out the suite's young collections; tests/kit/test_collector.py does both on
+# purpose.
+os.environ.setdefault("ATRIUM_GC_FREEZE", "false")
+os.environ.setdefault("ATRIUM_GC_YOUNG_THRESHOLD", "0")
 # The anti-fraud decision's time budgets are milliseconds; two xdist workers, a browser and a database on two
 # cores can stall a thread longer than that, and a timed-out decision follows the channel's fail policy
 # (challenge or hold) — an outcome the test did not ask for. Tests that exercise the budget set their own.

@@ -9,7 +9,8 @@ from fastapi import FastAPI
 
 from atrium import __version__
 from atrium.config import get_settings
-from atrium.logs import configure_logging
+from atrium.kit import collector
+from atrium.logs import configure_logging, get_logger
 from atrium.risk import endpoints as risk_endpoints
 from atrium.risk import seams as risk_seams
 from atrium.risk.endpoints import log as risk_decision_log
@@ -32,12 +33,17 @@ def create_app(*, start_background: bool = True) -> FastAPI:
         runtime = BackgroundRuntime(settings) if start_background else None
         if runtime:
             await runtime.start()
+        collector.WATCH.install()
+        collector.tune(settings.gc_young_threshold)
+        if settings.gc_freeze:  # everything is imported and set up: what is alive now lives as long as we do
+            get_logger("atrium.app").info("heap_frozen", objects=collector.freeze_static_heap())
         try:
             yield
         finally:
             if runtime:
                 await runtime.stop()
             risk_decision_log.close()  # decisions submitted to the group commit are committed before exit
+            get_logger("atrium.app").info("gc_pauses", **collector.WATCH.summary())
 
     app = FastAPI(
         title="Atrium API",

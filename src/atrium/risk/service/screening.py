@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from atrium.config import get_settings
 from atrium.events import outbox
 from atrium.events.catalogue import RiskAlertRaised, RiskReviewOpened
-from atrium.kit import clock
+from atrium.kit import clock, collector
 from atrium.kit.hashing import fingerprint
 from atrium.kit.ids import new_id
 from atrium.logs import get_logger
@@ -200,7 +200,7 @@ def _decide_many(session: Session, cache: state.FeatureCache, config: Setup, eve
                  now: float) -> tuple[list[tuple[Decision, int]], bool]:
     """(decision, latency µs from the batch's start) per event — the fail policy for those not decided
     within their channel's budget — and whether the state observes the events (False: it stayed busy)."""
-    started = time.monotonic()
+    started, gc_mark = time.monotonic(), collector.WATCH.paused_ms()
     policies = [config.policy(event.channel) for event in events]
     if not cache.lock.acquire(timeout=min(p.timeout_ms for p in policies) / 1000):
         _batch_unavailable(events, policies, {"timeout": len(events)}, started,
@@ -256,7 +256,8 @@ def _decide_many(session: Session, cache: state.FeatureCache, config: Setup, eve
     if causes:
         _batch_unavailable(events, policies, causes, started, "no answer within the budget",
                            lock_wait_ms=(locked - started) * 1000, prepare_ms=(prepared - locked) * 1000,
-                           engine_answered=len(answered), loaded=cache.loaded, gaps=cache.gaps)
+                           engine_answered=len(answered), loaded=cache.loaded, gaps=cache.gaps,
+                           **cache.last_prepare, gc_ms=collector.WATCH.paused_ms() - gc_mark)
     return out, True
 
 
