@@ -274,3 +274,19 @@ def test_long_lived_caches_equal_a_fresh_rebuild_from_the_log(db, risk_settings,
             s.rollback()
     finally:
         clock.use(previous)
+
+
+def test_old_gaps_are_asked_for_once_a_second_young_ones_on_every_read() -> None:
+    cursor = _Cursor()
+    cursor.see(1000, now=0.0)  # positions 1..999 skipped (a truncated log, burned sequence values)
+    assert len(cursor.due(now=0.1)) == 999  # the first read asks for all of them
+    assert len(cursor.due(now=0.2)) == 999  # still young: every read
+    cursor.see(2000, now=2.0)  # 1001..1999 skipped now; 1..999 are two seconds old
+    young = cursor.due(now=2.1)
+    assert len(young) == 999 + 999  # a second since the last full check: all of them
+    assert set(cursor.due(now=2.2)) == set(range(1001, 2000))  # then only the young ones
+    assert set(cursor.due(now=2.9)) == set(range(1001, 2000))
+    assert cursor.due(now=3.05) == []  # none young any more, and the last full check was at 2.1
+    assert len(cursor.due(now=3.2)) == 1998  # the once-a-second full check
+    cursor.see(5, now=3.3)
+    assert 5 not in cursor.due(now=4.5)

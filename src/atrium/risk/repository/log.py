@@ -60,15 +60,13 @@ _ENTITY_EVENTS = {kind: select(*_EVENT).where(_LOG[column.key].in_(bindparam("ke
                   for kind, column in ENTITY_COLUMN.items()}
 _EVENTS_AFTER = select(*_EVENT).where(_LOG.seq > bindparam("high")).order_by(_LOG.seq).limit(
     bindparam("limit"))
-_EVENTS_AFTER_OR_GAPS = select(*_EVENT).where(
-    or_(_LOG.seq > bindparam("high"), _LOG.seq.in_(bindparam("gaps", expanding=True)))
-).order_by(_LOG.seq).limit(bindparam("limit"))
+# Skipped positions are asked for on their own: in one `seq > :high OR seq IN (:gaps)` PostgreSQL walked the
+# whole primary key and filtered (18 ms at 40,000 rows, growing with the log).
+_EVENTS_AT = select(*_EVENT).where(_LOG.seq.in_(bindparam("gaps", expanding=True)))
 _LABEL_COLUMNS = (_LABEL.seq, _LABEL.id, _LABEL.decision_id, _LABEL.fraud, _LABEL.arrived_at)
 _LABELS_AFTER = select(*_LABEL_COLUMNS).where(_LABEL.seq > bindparam("high")).order_by(_LABEL.seq).limit(
     bindparam("limit"))
-_LABELS_AFTER_OR_GAPS = select(*_LABEL_COLUMNS).where(
-    or_(_LABEL.seq > bindparam("high"), _LABEL.seq.in_(bindparam("gaps", expanding=True)))
-).order_by(_LABEL.seq).limit(bindparam("limit"))
+_LABELS_AT = select(*_LABEL_COLUMNS).where(_LABEL.seq.in_(bindparam("gaps", expanding=True)))
 _INSERT = {name: dialect_insert(RiskDecision.__table__).on_conflict_do_nothing(
     index_elements=["channel", "subject_ref"]).returning(_LOG.id, _LOG.seq)
     for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
@@ -137,13 +135,14 @@ def entities_events(session: Session, kind: str, keys: Collection[str],
     return session.connection().execute(_ENTITY_EVENTS[kind], {"keys": list(keys), "since": since}).all()
 
 
-def events_after(session: Session, high: int, gaps: Collection[int], *, limit: int) -> Sequence[Row[Any]]:
-    """Logged events past position `high`, and at the positions `gaps` not seen yet, in log order."""
-    connection = session.connection()
-    if gaps:
-        return connection.execute(_EVENTS_AFTER_OR_GAPS,
-                                  {"high": high, "gaps": list(gaps), "limit": limit}).all()
-    return connection.execute(_EVENTS_AFTER, {"high": high, "limit": limit}).all()
+def events_after(session: Session, high: int, *, limit: int) -> Sequence[Row[Any]]:
+    """Logged events past position `high`, in log order (at most `limit`)."""
+    return session.connection().execute(_EVENTS_AFTER, {"high": high, "limit": limit}).all()
+
+
+def events_at(session: Session, positions: Collection[int]) -> Sequence[Row[Any]]:
+    """Logged events at `positions` (skipped ones, asked for again), in no particular order."""
+    return session.connection().execute(_EVENTS_AT, {"gaps": list(positions)}).all() if positions else []
 
 
 def positions_since(session: Session, low: int) -> list[int]:
@@ -233,12 +232,12 @@ def labels_for(session: Session, decision_ids: Collection[str], *,
     return out
 
 
-def labels_after(session: Session, high: int, gaps: Collection[int], *, limit: int) -> Sequence[Row[Any]]:
-    connection = session.connection()
-    if gaps:
-        return connection.execute(_LABELS_AFTER_OR_GAPS,
-                                  {"high": high, "gaps": list(gaps), "limit": limit}).all()
-    return connection.execute(_LABELS_AFTER, {"high": high, "limit": limit}).all()
+def labels_after(session: Session, high: int, *, limit: int) -> Sequence[Row[Any]]:
+    return session.connection().execute(_LABELS_AFTER, {"high": high, "limit": limit}).all()
+
+
+def labels_at(session: Session, positions: Collection[int]) -> Sequence[Row[Any]]:
+    return session.connection().execute(_LABELS_AT, {"gaps": list(positions)}).all() if positions else []
 
 
 def label_positions_since(session: Session, low: int) -> list[int]:

@@ -18,8 +18,9 @@ and it learns of every committed event, as follows:
 3. Tail the log for other processes' writes. Every decision first reads the log rows past the highest
    position (`seq`) seen so far and observes those touching a loaded entity. Positions are assigned when a
    row is inserted but become visible at commit, so on PostgreSQL a later position can be visible before
-   an earlier one: a skipped position is remembered as a gap and asked for again on each read until it
-   appears or `risk.gap_timeout_s` passes (its transaction rolled back). On SQLite one writer at a time
+   an earlier one: a skipped position is remembered as a gap and asked for again until it appears or
+   `risk.gap_timeout_s` passes (its transaction rolled back) — on each read for its first second, then
+   once a second (most gaps older than that never fill). On SQLite one writer at a time
    makes positions visible in order. Labels are tailed the same way; of two labels of one event the one
    that arrived last wins, whatever order they are read in. With `risk.state_refresh_ms` > 0 the log is
    read at most that often: decisions (this process's too) then count from the next read, a bounded
@@ -55,6 +56,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, SessionTransaction
@@ -68,6 +70,7 @@ from atrium.risk.domain.features import FeatureState
 _BATCH = 1000  # log rows read per round trip
 _START_WINDOW = 1000  # positions below the end checked for in-flight transactions at start
 _MAX_GAPS = 1000
+_GAP_EAGER_S = 1.0  # a skipped position is asked for on every read this long, then once per this long
 _EVICT_EVERY_S = 300.0
 _OWN = "risk_own_rows"  # session.info key: rows this session wrote, not yet committed
 
@@ -75,11 +78,25 @@ _OWN = "risk_own_rows"  # session.info key: rows this session wrote, not yet com
 class _Cursor:
     """How far one log has been read: the highest position seen and the positions skipped below it."""
 
-    __slots__ = ("gaps", "high")
+    __slots__ = ("checked_at", "gaps", "high")
 
     def __init__(self) -> None:
         self.high = 0
         self.gaps: dict[int, float] = {}  # position → monotonic time it was first missed
+        self.checked_at = -1e18
+
+    def due(self, now: float) -> list[int]:
+        """The skipped positions to ask for on this read: those first missed within `_GAP_EAGER_S` every
+        time (a transaction in flight commits within milliseconds), all of them once per `_GAP_EAGER_S`.
+        Most old gaps never fill — a rolled-back insert, a sequence value an `ON CONFLICT` burned, the
+        positions a truncated log skipped — and asking for a thousand of them on every read cost the
+        decision path more than the reads themselves."""
+        if not self.gaps:
+            return []
+        if now - self.checked_at >= _GAP_EAGER_S:
+            self.checked_at = now
+            return list(self.gaps)
+        return [p for p, first in self.gaps.items() if now - first < _GAP_EAGER_S]
 
     def start(self, high: int, present: list[int], now: float) -> None:
         self.high = high
@@ -131,6 +148,8 @@ class FeatureCache:
         self._refreshed_at = -1e18
         self._evicted_at = time.monotonic()
         self.resets = 0
+        # Where the last `prepare` spent its time (the fail-policy warning's diagnostics).
+        self.last_prepare: dict[str, float] = {}
 
     def _reset(self) -> None:
         self.state = FeatureState(self.label_delay_s, utc_offset_s=self.utc_offset_s,
@@ -156,9 +175,11 @@ class FeatureCache:
             self._start(session, now)
         while self._written:  # this process's own rows, already observed (rule 4): never read back
             self._events.see(self._written.popleft(), now)
+        tail_rows = 0
         if now - self._refreshed_at >= settings.state_refresh_ms / 1000:
-            self._tail(session, now, settings.gap_timeout_s)
+            tail_rows = self._tail(session, now, settings.gap_timeout_s)
             self._refreshed_at = now
+        tailed = time.monotonic()
         if now - self._evicted_at >= _EVICT_EVERY_S:
             self.evict()
         if self.state.entities_cached() > settings.max_cached_entities:
@@ -167,8 +188,13 @@ class FeatureCache:
         missing = list(dict.fromkeys(
             (kind, key) for e in events for kind in ENTITY_KINDS
             if (key := e.entity(kind)) is not None and (kind, key) not in self._loaded))
+        warmed_rows = 0
         if missing:
-            self._warm(session, missing, min(min(e.at for e in events), clock.now().timestamp()))
+            at = min(min(e.at for e in events), clock.now().timestamp())
+            warmed_rows = self._warm(session, missing, at)
+        self.last_prepare = {"tail_ms": (tailed - now) * 1000, "tail_rows": tail_rows,
+                             "warm_ms": (time.monotonic() - tailed) * 1000, "warmed": len(missing),
+                             "warmed_rows": warmed_rows}
 
     def features(self, session: Session, event: RiskEvent) -> dict[str, float]:
         """The event's features as of the log (prepares first). Takes the lock."""
@@ -183,7 +209,7 @@ class FeatureCache:
         self._labels.start(high, repository.label_positions_since(session, high - _START_WINDOW), now)
         self._started = True
 
-    def _warm(self, session: Session, entities: list[tuple[str, str]], at: float) -> None:
+    def _warm(self, session: Session, entities: list[tuple[str, str]], at: float) -> int:
         since = datetime.fromtimestamp(at - self.state.retention_s, UTC)
         events: dict[str, RiskEvent] = {}
         by_kind: dict[str, list[str]] = {}
@@ -201,6 +227,7 @@ class FeatureCache:
             self._note_own(own, events)
             self._note_own(own, [row.id for row in repository.labels_for(session, events)])
         self._loaded.update(entities)
+        return len(events)
 
     def _note_own(self, own: dict[str, _Own], ids: object) -> None:
         for row_id in ids:  # type: ignore[attr-defined]
@@ -221,31 +248,42 @@ class FeatureCache:
             session.info[_OWN][row_id].readers.add(self)
         self._written.extend(sorted(positions.values()))
 
-    def _tail(self, session: Session, now: float, gap_timeout: float) -> None:
+    def _tail(self, session: Session, now: float, gap_timeout: float) -> int:
+        """Observe what other processes logged since the last read; how many log rows were read."""
         self._events.expire(now, gap_timeout)
         self._labels.expire(now, gap_timeout)
+        rows = self._observe_rows(session, repository.events_at(session, self._events.due(now)), now)
         while True:
-            rows = repository.events_after(session, self._events.high, self._events.gaps, limit=_BATCH)
-            own = session.info.get(_OWN)
-            for row in rows:
-                self._events.see(row.seq, now)
-                if own:  # read before it committed: observed or not, the cursor moved past it
-                    self._note_own(own, (row.id,))
-                event = repository.event_of_row(row)
-                if self._touches_loaded(event):
-                    self.state.observe(event)
-            if len(rows) < _BATCH:
+            after = repository.events_after(session, self._events.high, limit=_BATCH)
+            read = self._observe_rows(session, after, now)
+            rows += read
+            if read < _BATCH:
                 break
-        while True:
-            labels = repository.labels_after(session, self._labels.high, self._labels.gaps, limit=_BATCH)
-            own = session.info.get(_OWN)
-            for row in labels:
-                self._labels.see(row.seq, now)
-                self._label(row.decision_id, row.fraud, row.arrived_at.timestamp())
-                if own:
-                    self._note_own(own, (row.id,))
-            if len(labels) < _BATCH:
-                break
+        self._label_rows(session, repository.labels_at(session, self._labels.due(now)), now)
+        while self._label_rows(session, repository.labels_after(session, self._labels.high, limit=_BATCH),
+                               now) == _BATCH:
+            pass
+        return rows
+
+    def _observe_rows(self, session: Session, rows: Sequence[Any], now: float) -> int:
+        own = session.info.get(_OWN)
+        for row in rows:
+            self._events.see(row.seq, now)
+            if own:  # read before it committed: observed or not, the cursor moved past it
+                self._note_own(own, (row.id,))
+            event = repository.event_of_row(row)
+            if self._touches_loaded(event):
+                self.state.observe(event)
+        return len(rows)
+
+    def _label_rows(self, session: Session, rows: Sequence[Any], now: float) -> int:
+        own = session.info.get(_OWN)
+        for row in rows:
+            self._labels.see(row.seq, now)
+            self._label(row.decision_id, row.fraud, row.arrived_at.timestamp())
+            if own:
+                self._note_own(own, (row.id,))
+        return len(rows)
 
     def _touches_loaded(self, event: RiskEvent) -> bool:
         loaded = self._loaded
