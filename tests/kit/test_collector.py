@@ -25,7 +25,7 @@ def test_freezing_moves_the_live_heap_out_of_the_collectors_walk(restore_gc: Non
     kept = [[i] for i in range(1000)]  # tracked objects that stay alive
     frozen = collector.freeze_static_heap()
     assert frozen >= len(kept)
-    assert gc.get_freeze_count() == frozen
+    assert gc.get_freeze_count() >= len(kept)  # (some frozen objects may since have been freed)
     assert not any(o is kept[0] for o in gc.get_objects())  # frozen objects are not walked any more
 
 

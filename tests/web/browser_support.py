@@ -185,13 +185,16 @@ def last_code_of(phone: str) -> str:
 
 # WCAG 2.2 AA as axe-core tags it.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# What every page test runs: the tags' rules; violations in full, one node each of passes and the rest
+# (`resultTypes`: axe's documented way to run faster, ~20 % off the sweep; only violations are read).
+AXE_RUN = "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})"
 
 
 def axe_violations(page) -> list[dict]:  # type: ignore[no-untyped-def]
     """Run axe-core (vendored from npm) on the page; its violations, briefly. The page's context must
     bypass the CSP (axe is injected as a script)."""
     page.add_script_tag(path=str(AXE))
-    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+    result = page.evaluate(AXE_RUN, AXE_TAGS)
     return [
         {
             "id": v["id"],

@@ -18,7 +18,7 @@ from atrium.identity.passkeys import service as passkeys
 from atrium.web.deps import SESSION_COOKIE
 from tests.identity.passkeys.authenticator import SoftAuthenticator
 from tests.identity.passkeys.support import app_with_passkeys, open_session
-from tests.web.browser_support import _WATCH_CSP, AXE, PHONE, _free_port, _require_chromium
+from tests.web.browser_support import _WATCH_CSP, AXE, AXE_RUN, AXE_TAGS, PHONE, _free_port, _require_chromium
 from tests.web.browser_support import shoot as save_screenshot
 from tests.web.mobile.factories import seed_customer
 
@@ -161,7 +161,6 @@ def test_cancelling_the_passkey_prompt_says_so(browser, localhost_server, db):  
     phone.close()
 
 
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 @pytest.mark.parametrize("locale", ["zh", "en"])
@@ -185,7 +184,7 @@ def test_the_passkeys_page_passes_axe_with_44px_targets(browser, localhost_serve
     expect(page.locator("#passkey-add-status")).to_be_visible()
     shoot(page, f"08-passkeys-{locale}")
     page.add_script_tag(path=str(AXE))
-    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+    result = page.evaluate(AXE_RUN, AXE_TAGS)
     violations = [(v["id"], [n["target"] for n in v["nodes"][:3]]) for v in result["violations"]]
     small = page.evaluate("""() => [...document.querySelectorAll('main button, main input, main a[href]')]
       .map(el => [el.outerHTML.slice(0, 80), el.getBoundingClientRect()])

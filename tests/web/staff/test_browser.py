@@ -9,13 +9,12 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.browser_support import AXE, shoot
+from tests.web.browser_support import AXE, AXE_RUN, AXE_TAGS, shoot
 from tests.web.mobile.factories import seed_customer
 from tests.web.staff.factories import make_staff, pay
 
 pytestmark = pytest.mark.browser
 
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 def _axe(page) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
@@ -28,7 +27,7 @@ def _axe(page) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
         audit = context.new_page()
         audit.goto(page.url)
         audit.add_script_tag(path=str(AXE))
-        result = audit.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+        result = audit.evaluate(AXE_RUN, AXE_TAGS)
     finally:
         context.close()
     return [{"id": v["id"], "nodes": [n["target"] for n in v["nodes"][:5]]} for v in result["violations"]]

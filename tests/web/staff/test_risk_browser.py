@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.browser_support import AXE, AXE_TAGS, SCREENSHOTS, shoot
+from tests.web.browser_support import AXE, AXE_RUN, AXE_TAGS, SCREENSHOTS, shoot
 from tests.web.mobile.factories import seed_customer
 from tests.web.staff import risk_support as rs
 from tests.web.staff.conftest import DESKTOP
@@ -28,7 +28,7 @@ def blocking(page) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
     """axe-core's serious and critical violations on the page as it stands (after any form post or htmx
     swap). DevTools evaluation is not subject to the page's CSP, so axe runs in the page itself."""
     page.evaluate(AXE.read_text(encoding="utf-8"))
-    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+    result = page.evaluate(AXE_RUN, AXE_TAGS)
     return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"][:5]]}
             for v in result["violations"] if v["impact"] in BLOCKING]
 
