@@ -39,6 +39,10 @@ class EventSettings(BaseModel):
     stream: str = "ATRIUM"
     subject_prefix: str = "atrium.events"
     relay_interval_s: float = 0.5
+    # How long JetStream waits for a consumer's ack before it delivers the message again: a process that
+    # dies holding fetched messages has them redelivered to the others after this long. Longer than the
+    # slowest handler's transaction.
+    ack_wait_s: float = Field(default=30.0, ge=1, le=3600)
 
 
 class SecuritySettings(BaseModel):

@@ -47,7 +47,7 @@ MAX_SENDS = 2_000
 KILL_AFTER = 150  # 2xx answers before the SIGKILL
 REPLAY_SAMPLE = 20  # answered requests sent again after the restart
 CUSTOMERS, ACCOUNTS_EACH, FUNDS_MINOR = 4, 3, 10_000_000
-CATCH_UP_S = 90.0  # > the NATS ack_wait (30 s) after which a message the dead server fetched comes back
+CATCH_UP_S = 90.0  # > the NATS ack_wait (5 s here, server.py): then what the dead server fetched comes back
 
 
 @dataclass(frozen=True)

@@ -131,5 +131,5 @@ def open_bus(
     if settings.nats_url:
         from atrium.events.nats import NatsBus
 
-        return NatsBus(settings, db, registry)
+        return NatsBus(settings, db, registry, ack_wait_s=settings.ack_wait_s)
     return InProcessBus(db, registry)
