@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from atrium.kit import clock
@@ -51,24 +52,23 @@ def reason_read(data: dict[str, Any], channel: str | None = None) -> ReasonRead:
 
 
 def decision_read(row: RiskDecision, *, case_id: str | None = None, replayed: bool = False) -> DecisionRead:
-    return DecisionRead(
-        id=row.id, channel=row.channel, subject_ref=row.subject_ref, outcome=row.outcome,  # type: ignore[arg-type]
-        score=row.score, reasons=[reason_read(r, row.channel) for r in row.reasons],
-        model_version=row.model_version, fallback=row.fallback, case_id=case_id,
-        occurred_at=row.occurred_at, created_at=row.created_at, latency_us=row.latency_us, replayed=replayed,
-    )
+    return _read(partial(getattr, row), case_id=case_id, replayed=replayed)
 
 
 def logged_read(values: Mapping[str, Any], *, case_id: str | None = None) -> DecisionRead:
     """`decision_read` of a decision from the values it was just logged with (no ORM instance: the group
     commit's batches build thousands of these a second)."""
+    return _read(values.__getitem__, case_id=case_id, replayed=False)
+
+
+def _read(get: Callable[[str], Any], *, case_id: str | None, replayed: bool) -> DecisionRead:
+    channel = get("channel")
     return DecisionRead(
-        id=values["id"], channel=values["channel"], subject_ref=values["subject_ref"],
-        outcome=values["outcome"], score=values["score"],
-        reasons=[reason_read(r, values["channel"]) for r in values["reasons"]],
-        model_version=values["model_version"], fallback=values["fallback"], case_id=case_id,
-        occurred_at=values["occurred_at"], created_at=values["created_at"], latency_us=values["latency_us"],
-        replayed=False,
+        id=get("id"), channel=channel, subject_ref=get("subject_ref"), outcome=get("outcome"),
+        score=get("score"), reasons=[reason_read(r, channel) for r in get("reasons")],
+        model_version=get("model_version"), fallback=get("fallback"), case_id=case_id,
+        occurred_at=get("occurred_at"), created_at=get("created_at"), latency_us=get("latency_us"),
+        replayed=replayed,
     )
 
 
