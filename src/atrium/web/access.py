@@ -189,6 +189,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/offline"): PUBLIC,
     ("GET", "/pay/qr"): CUSTOMER,
     ("POST", "/pay/qr/confirm"): CUSTOMER,
+    ("POST", "/pay/qr/not-me"): CUSTOMER,
     ("POST", "/pay/qr/review"): CUSTOMER,
     ("GET", "/phishing-check"): PUBLIC,
     ("POST", "/phishing-check"): PUBLIC,

@@ -9,7 +9,8 @@
 - Both lock the transfer row and act only on a `held` one, so a redelivered event is a no-op.
 - `report_not_me`: on a "was this you?" challenge the customer answers "no": the payment is recorded
   `cancelled` (`not-me`) under the same idempotency key, so the form can never pay it afterwards, and the
-  decision is labelled fraud for the model's next training set.
+  decision is labelled fraud for the model's next training set. `disown` is that step on its own, for
+  other payment kinds (QR pay's `report_qr_not_me`).
 """
 
 from __future__ import annotations
@@ -151,10 +152,17 @@ def report_not_me(
         session, customer_id=customer_id, idempotency_key=idempotency_key, destination=destination,
         from_account_id=source.id, amount_minor=amount_minor, currency=currency, principal=principal, ip=ip,
     )
-    # The customer's word is a label, whatever the decision said (fraud the checks let through counts most).
-    payment_risk.disowned(session, verdict)
     return execute(
         session, customer_id=customer_id, idempotency_key=idempotency_key, request_hash=request_hash,
         source=source, destination=destination, amount_minor=amount_minor, currency=currency, memo=memo,
-        channel=channel, risk=replace(verdict, outcome="deny", by_customer=True),
+        channel=channel, risk=disown(session, verdict),
     )
+
+
+def disown(session: Session, verdict: payment_risk.Verdict) -> payment_risk.Verdict:
+    """The customer's "this wasn't me" on a payment's decision: the decision is labelled fraud, and the
+    verdict returned makes `execute` record the payment `cancelled` (`not-me`) with nothing moved. Shared by
+    `report_not_me` and QR pay's `report_qr_not_me`."""
+    # The customer's word is a label, whatever the decision said (fraud the checks let through counts most).
+    payment_risk.disowned(session, verdict)
+    return replace(verdict, outcome="deny", by_customer=True)

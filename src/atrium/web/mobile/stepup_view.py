@@ -5,8 +5,9 @@ posts the same fields again to the same address with the challenge in `step_up` 
 consumes the grant, exactly once.
 
 A challenge the anti-fraud decision asked for carries its reason codes: the page then asks "was this you?",
-says why in the customer's words, warns about scams, and — for a transfer — offers "this wasn't me", which
-stops the payment and reports it (`/transfer/not-me`)."""
+says why in the customer's words, warns about scams, and — for a transfer or a QR payment — offers "this
+wasn't me", which posts the original form's fields to the not-me address (`NOT_ME`: `/transfer/not-me`,
+`/pay/qr/not-me`) and so stops that very payment and reports it."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from atrium.web.mobile.templating import finish, is_htmx, render, translator
 
 CARRY_PREFIX = "carry."
 # Where a disowned challenge goes, by the address the challenged form posts to.
-NOT_ME = {"/transfer/confirm": "/transfer/not-me"}
+NOT_ME = {"/transfer/confirm": "/transfer/not-me", "/pay/qr/confirm": "/pay/qr/not-me"}
 # What the customer is doing, for the reasons' wording ("this transfer", "this QR payment"): by the step-up
 # action's first word (transfer, transfer.large → transfer); other actions are settings changes.
 RISK_CHANNEL = {"transfer": "transfer", "qr": "qr", "payee": "payee", "order": "payee"}

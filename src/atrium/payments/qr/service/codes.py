@@ -90,9 +90,11 @@ def issue_qr(
     )
 
 
-def verify(session: Session, payload: str) -> Verified:
+def verify(session: Session, payload: str, *, expired_ok: bool = False) -> Verified:
     """Check a payload in an order that trusts nothing unsigned: shape, then the signature with the key the
-    payload names (which must be the named merchant's), then revocation, expiry and the merchant."""
+    payload names (which must be the named merchant's), then revocation, expiry and the merchant.
+    `expired_ok`: for disowning a payment ("this wasn't me"), which pays nothing, so a code that ran out
+    while the customer read the challenge can still be reported."""
     try:
         claims, signing_input, signature = signing.split(payload)
     except signing.MalformedPayload as exc:
@@ -106,7 +108,7 @@ def verify(session: Session, payload: str) -> Verified:
         raise QrBadSignature("the QR code was altered or not issued by Atrium; do not pay it")
     if key.retired_at is not None:
         raise QrRevoked("the merchant has revoked this QR code; ask for a new one")
-    if _unix(clock.now()) >= claims.x:
+    if not expired_ok and _unix(clock.now()) >= claims.x:
         raise QrExpired(f"the QR code expired at {_at(claims.x).isoformat()}; ask for a new one",
                         expired_at=_at(claims.x).isoformat())
     try:
@@ -129,9 +131,10 @@ def already_paid(session: Session, v: Verified) -> bool:
     ) is not None
 
 
-def parse_qr(session: Session, payload: str) -> QrDetails:
-    """The verified content of a scanned code for the confirm screen, or a 422 problem saying why not."""
-    v = verify(session, payload)
+def parse_qr(session: Session, payload: str, *, expired_ok: bool = False) -> QrDetails:
+    """The verified content of a scanned code for the confirm screen, or a 422 problem saying why not
+    (`expired_ok`: as for `verify`)."""
+    v = verify(session, payload, expired_ok=expired_ok)
     return QrDetails(
         merchant=v.merchant, amount_minor=v.claims.a, currency=v.claims.c, reference=v.claims.r,
         issued_at=_at(v.claims.t), expires_at=_at(v.claims.x), already_paid=already_paid(session, v),

@@ -4,7 +4,11 @@ to the merchant's settlement account, recording the payment so a fixed-amount co
 The payment passes the risk decision first (risk channel "qr", the merchant as terminal): a challenge is a
 step-up bound to merchant, reference, amount and currency (for a customer present to answer it; without
 one, a review); a held payment completes, and says so, only when an analyst releases it
-(`released`); a declined or cancelled one leaves the code payable by someone else (`free_code`)."""
+(`released`); a declined or cancelled one leaves the code payable by someone else (`free_code`).
+
+"This wasn't me" on the challenge (`report_qr_not_me`) is the transfers' `report_not_me` for a code: the
+decision is labelled fraud and the payment recorded `cancelled` (`not-me`) under the same idempotency key,
+through the same `execute` and `disown` steps, so the confirmed form can never pay it afterwards."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from atrium.accounts import service as accounts
+from atrium.accounts.schemas import DepositAccountRead
 from atrium.events import outbox
 from atrium.events.catalogue import QrPaymentCompleted
 from atrium.identity import stepup
@@ -29,6 +34,7 @@ from atrium.payments.qr.errors import InvalidQrRequest, QrAlreadyPaid, QrAmountM
 from atrium.payments.qr.models import QrPayment
 from atrium.payments.qr.service.codes import Verified, already_paid, verify
 from atrium.payments.schemas import TransferRead
+from atrium.payments.service.review import disown
 
 KIND = "qr"  # the transfer kind; payments.domain maps it to method `qr_payment` and ledger kind
 STEP_UP_ACTION = "qr.pay"  # no level of its own: only a risk challenge asks for a step-up here
@@ -71,6 +77,33 @@ def _amount(v: Verified, amount_minor: int | None) -> int:
         raise InvalidQrRequest(str(exc)) from None
 
 
+def _fingerprint(
+    *, payload: str, from_account_id: str, amount_minor: int | None, memo: str, channel: str
+) -> str:
+    """What makes two QR pay requests "the same" (pay and "this wasn't me" alike)."""
+    return fingerprint({"payload": payload, "from_account_id": from_account_id, "amount_minor": amount_minor,
+                        "memo": memo, "channel": channel})
+
+
+def _screen(
+    session: Session, v: Verified, amount: int, *, customer_id: str, idempotency_key: str,
+    from_account_id: str, principal: Principal | None, ip: str | None,
+) -> tuple[DepositAccountRead, payments.ResolvedDestination, payments.Verdict]:
+    """The paying account (the customer's own), the merchant as a destination, and the risk decision."""
+    source = accounts.get_owned(session, customer_id=customer_id, account_id=from_account_id)
+    payments.check_source(source, v.claims.c)
+    destination = payments.ResolvedDestination(
+        kind=KIND, to_type="merchant", display=v.merchant.name, ledger_account_id=v.ledger_account_id,
+        name=v.merchant.name,
+    )
+    verdict = payments.screen_payment(
+        session, customer_id=customer_id, idempotency_key=idempotency_key, destination=destination,
+        from_account_id=source.id, amount_minor=amount, currency=v.claims.c, principal=principal, ip=ip,
+        terminal_id=v.claims.m,
+    )
+    return source, destination, verdict
+
+
 def pay_qr(
     session: Session, *, customer_id: str, idempotency_key: str, from_account_id: str, payload: str,
     amount_minor: int | None = None, memo: str = "", channel: str, principal: Principal | None = None,
@@ -84,8 +117,8 @@ def pay_qr(
     `principal`/`step_up`: the signed-in customer who can answer a risk challenge, and their answer.
     """
     _check_key(idempotency_key)
-    request_hash = fingerprint({"payload": payload, "from_account_id": from_account_id,
-                                "amount_minor": amount_minor, "memo": memo, "channel": channel})
+    request_hash = _fingerprint(payload=payload, from_account_id=from_account_id, amount_minor=amount_minor,
+                                memo=memo, channel=channel)
     prior = _by_key(session, customer_id, idempotency_key)
     if prior is not None:
         return _replay(session, prior, request_hash)
@@ -93,16 +126,9 @@ def pay_qr(
     amount = _amount(v, amount_minor)
     if already_paid(session, v):
         raise QrAlreadyPaid("this QR code has already been paid", reference=v.claims.r)
-    source = accounts.get_owned(session, customer_id=customer_id, account_id=from_account_id)
-    payments.check_source(source, v.claims.c)
-    destination = payments.ResolvedDestination(
-        kind=KIND, to_type="merchant", display=v.merchant.name, ledger_account_id=v.ledger_account_id,
-        name=v.merchant.name,
-    )
-    verdict = payments.screen_payment(
-        session, customer_id=customer_id, idempotency_key=idempotency_key, destination=destination,
-        from_account_id=source.id, amount_minor=amount, currency=v.claims.c, principal=principal, ip=ip,
-        terminal_id=v.claims.m,
+    source, destination, verdict = _screen(
+        session, v, amount, customer_id=customer_id, idempotency_key=idempotency_key,
+        from_account_id=from_account_id, principal=principal, ip=ip,
     )
     if verdict.outcome == "challenge" and principal is not None:
         stepup.require(
@@ -111,6 +137,49 @@ def pay_qr(
                       "currency": v.claims.c},
             summary=payments.summary(destination, amount, v.claims.c), opinion=payments.risk_opinion(verdict),
         )
+    return _execute(
+        session, v, amount, customer_id=customer_id, idempotency_key=idempotency_key,
+        request_hash=request_hash, source=source, destination=destination, memo=memo, channel=channel,
+        verdict=verdict,
+    )
+
+
+def report_qr_not_me(
+    session: Session, *, customer_id: str, idempotency_key: str, from_account_id: str, payload: str,
+    amount_minor: int | None = None, memo: str = "", channel: str, principal: Principal,
+    ip: str | None = None,
+) -> TransferRead:
+    """The customer, shown a challenge for this QR payment, says they did not make it (or were talked into
+    it). The same request as `pay_qr`'s: its decision is labelled fraud, and the payment is recorded
+    `cancelled` (`not-me`) under its idempotency key, so the form can never pay it afterwards; the code is
+    not used up. A payment already made under that key is returned unchanged. A code that expired since
+    the challenge can still be disowned (nothing is paid); a forged or revoked one cannot."""
+    _check_key(idempotency_key)
+    request_hash = _fingerprint(payload=payload, from_account_id=from_account_id, amount_minor=amount_minor,
+                                memo=memo, channel=channel)
+    prior = _by_key(session, customer_id, idempotency_key)
+    if prior is not None:
+        return _replay(session, prior, request_hash)
+    v = verify(session, payload, expired_ok=True)
+    amount = _amount(v, amount_minor)
+    source, destination, verdict = _screen(
+        session, v, amount, customer_id=customer_id, idempotency_key=idempotency_key,
+        from_account_id=from_account_id, principal=principal, ip=ip,
+    )
+    return _execute(
+        session, v, amount, customer_id=customer_id, idempotency_key=idempotency_key,
+        request_hash=request_hash, source=source, destination=destination, memo=memo, channel=channel,
+        verdict=disown(session, verdict),
+    )
+
+
+def _execute(
+    session: Session, v: Verified, amount: int, *, customer_id: str, idempotency_key: str, request_hash: str,
+    source: DepositAccountRead, destination: payments.ResolvedDestination, memo: str, channel: str,
+    verdict: payments.Verdict,
+) -> TransferRead:
+    """The QR record and the payment through the payments core, as the verdict says (a refused one —
+    declined, or disowned — moves nothing and does not use the code up)."""
     # One savepoint for the record and the payment: a refusal (funds, limits, switch) leaves neither, so
     # the code can be paid later, even by a caller that catches the error and carries on.
     with session.begin_nested():

@@ -7,8 +7,9 @@ confirmation is rendered, so a double tap pays once.
 
 The bank's security checks see the payment as they see a transfer — the signed-in customer, their device
 and the client's IP: a challenge is the step-up page asking "was this you?" with the reasons (the form is
-posted again once it is answered, and pays once); a held or declined payment ends on the result page,
-which says why and what happens next, as a transfer's does.
+posted again once it is answered, and pays once) or "this wasn't me" (`/pay/qr/not-me`), which stops the
+payment for good and reports it; a held, declined or stopped payment ends on the result page, which says
+why and what happens next, as a transfer's does.
 
 In elder mode the confirmation reads the merchant and the amount back (in words) and pays only with the
 person's tick for exactly that payment (`readback`); a code without an amount is read back once the amount
@@ -242,4 +243,38 @@ def qr_confirm(
         return _confirm(
             request, **again, alert=messages.describe(exc, t, currency=details.currency), status_code=422
         )
+    return redirect(request, f"/transfer/result/{done.id}")
+
+
+@router.post("/pay/qr/not-me", dependencies=[Depends(csrf.verify)])
+def qr_not_me(
+    request: Request,
+    customer: CurrentCustomer,
+    session: ReadOnlySession,
+    payload: Payload = "",
+    from_account_id: Annotated[str, Form(max_length=40)] = "",
+    amount: Annotated[str, Form(max_length=40)] = "",
+    idempotency_key: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Asked "was this you?" about a QR payment, the customer says no: the payment is stopped for good (its
+    form can never pay it) and reported to the security team. The challenge page posts the confirmation's
+    own fields here, so this is the same request `qr_confirm` made — even if the code has expired since."""
+    t = translator(request)
+    if not valid_key(idempotency_key):
+        raise ValidationFailed("the payment form lost its idempotency key")
+    payload = payload.strip()
+    try:
+        details = qr.parse_qr(session, payload, expired_ok=True)
+    except AtriumError as exc:
+        return _scan(request, payload=payload, error=messages.describe(exc, t), status_code=422)
+    # As `qr_confirm` asks it: a fixed-amount code's amount comes from the code, an open one's as typed.
+    amount_minor = None if details.amount_minor is not None else _amount_minor(details, amount)
+    session.close()
+    done = get_db().run(
+        lambda s: qr.report_qr_not_me(
+            s, customer_id=customer.id, idempotency_key=idempotency_key, from_account_id=from_account_id,
+            payload=payload, amount_minor=amount_minor, channel=CHANNEL, principal=customer,
+            ip=client_info(request).ip,
+        )
+    )
     return redirect(request, f"/transfer/result/{done.id}")
