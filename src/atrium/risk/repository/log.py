@@ -193,7 +193,18 @@ def events_after(session: Session, high: int, *, limit: int) -> Sequence[Row[Any
 
 def events_at(session: Session, positions: Collection[int]) -> Sequence[Row[Any]]:
     """Logged events at `positions` (skipped ones, asked for again), in no particular order."""
-    return session.connection().execute(_EVENTS_AT, {"gaps": list(positions)}).all() if positions else []
+    return _at(session, _EVENTS_AT, positions)
+
+
+_AT_CHUNK = 1000  # positions per query (SQLite binds at most 32,766 parameters)
+
+
+def _at(session: Session, statement: Any, positions: Collection[int]) -> list[Row[Any]]:
+    wanted, rows = list(positions), []
+    connection = session.connection() if wanted else None
+    for start in range(0, len(wanted), _AT_CHUNK):
+        rows += connection.execute(statement, {"gaps": wanted[start:start + _AT_CHUNK]}).all()  # type: ignore[union-attr]
+    return rows
 
 
 def positions_since(session: Session, low: int) -> list[int]:
@@ -288,7 +299,7 @@ def labels_after(session: Session, high: int, *, limit: int) -> Sequence[Row[Any
 
 
 def labels_at(session: Session, positions: Collection[int]) -> Sequence[Row[Any]]:
-    return session.connection().execute(_LABELS_AT, {"gaps": list(positions)}).all() if positions else []
+    return _at(session, _LABELS_AT, positions)
 
 
 def label_positions_since(session: Session, low: int) -> list[int]:
