@@ -70,3 +70,11 @@ def test_batches_of_different_sizes_each_get_their_statement(session: Any) -> No
     for n, start in ((1, 10), (5, 20), (1, 30)):
         written = repository.insert_decisions(session, [_row(start + i) for i in range(n)])
         assert len(written) == n
+
+
+def test_positions_are_asked_for_in_chunks_any_number_of_them(session: Any) -> None:
+    written = repository.insert_decisions(session, [_row(i) for i in range(3)])
+    wanted = set(range(1, 40_000)) | set(written.values())  # more than SQLite binds in one statement
+    found = repository.events_at(session, wanted)
+    assert sorted(row.seq for row in found) == sorted(written.values())
+    assert repository.events_at(session, []) == [] and repository.labels_at(session, []) == []
