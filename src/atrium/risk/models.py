@@ -19,6 +19,10 @@ Invariants:
 - `risk_revision` has one row whose `stamp` changes (a fresh random id) with every rule, list or model
   change, so every process reloads its engine configuration (random, not a counter: a rolled-back change
   can never leave a cached configuration that a later, different change would reuse).
+- `risk_monitor_cursor` (one row) is how far the post-event monitor got under one revision stamp, and
+  `risk_monitor_pending` the log positions it passed that may still become its candidates (a payment not
+  yet completed, a position whose transaction had not committed); see service/monitor.py. Whoever holds
+  the cursor row's lock is the one monitor at work.
 """
 
 from __future__ import annotations
@@ -294,3 +298,32 @@ class RiskRevision(Base):
     id: Mapped[int] = mapped_column(primary_key=True)  # always 1
     stamp: Mapped[str] = mapped_column(String(40))
     changed_at: Mapped[datetime] = mapped_column(default=lambda: clock.now())
+
+
+class RiskMonitorCursor(Base):
+    """How far the post-event monitor got under revision `stamp` (service/monitor.py). One row, locked by
+    the monitor at work: the re-scan of the window over the log up to `base` in (occurred_at, seq) order,
+    and the tail past `base` in log order."""
+
+    __tablename__ = "risk_monitor_cursor"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # always 1
+    stamp: Mapped[str] = mapped_column(String(40))
+    base: Mapped[int] = mapped_column(_SEQ)  # the log's end when this stamp's pass began
+    scan_at: Mapped[datetime | None] = mapped_column(default=None)  # the re-scan's last row…
+    scan_seq: Mapped[int | None] = mapped_column(_SEQ, default=None)  # …(occurred_at, seq); None: none yet
+    scan_done: Mapped[bool] = mapped_column(default=False)
+    high: Mapped[int] = mapped_column(_SEQ)  # the tail: positions past `base` examined up to here
+    started_at: Mapped[datetime] = mapped_column(default=lambda: clock.now())
+    updated_at: Mapped[datetime] = mapped_column(default=lambda: clock.now())
+
+
+class RiskMonitorPending(Base):
+    """A log position the monitor passed that may become a candidate later: an allowed payment not yet
+    completed, or a position not yet visible (its transaction in flight; forgotten after
+    `risk.gap_timeout_s`)."""
+
+    __tablename__ = "risk_monitor_pending"
+
+    seq: Mapped[int] = mapped_column(_SEQ, primary_key=True, autoincrement=False)
+    noted_at: Mapped[datetime] = mapped_column(default=lambda: clock.now())

@@ -1,7 +1,8 @@
 """Risk's scheduled jobs.
 
 - `risk.monitor` (every minute): the post-event monitor, batch after batch in a unit of work each, while
-  full batches keep coming. Idempotent per decision (see service/monitor.py).
+  a batch says there is more (a full batch, or the log's tail not reached). Idempotent per decision (see
+  service/monitor.py).
 - `risk.retrain` (checked hourly): when the newest trained model is older than `risk.retrain_every_days`,
   train a challenger on the last `risk.retrain_window_days` of the feature log, if at least
   `risk.retrain_min_rows` labelled decisions with `risk.retrain_min_frauds` frauds exist; otherwise log and
@@ -37,7 +38,7 @@ def monitor_job(db: Database, *, max_batches: int = 20) -> service.MonitorReport
         total.checked += report.checked
         total.alerted += report.alerted
         total.case_ids += report.case_ids
-        if report.checked < size:
+        if not report.more:
             break
     return total
 

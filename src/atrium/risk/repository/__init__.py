@@ -1,5 +1,6 @@
-"""All of the risk domain's SQL, in two modules: `log` (the revision, the decision log, labels) and
-`staff` (cases, rules, lists, models). Callers use `atrium.risk.repository.<function>`."""
+"""All of the risk domain's SQL, in four modules: `log` (the revision, the decision log, labels), `staff`
+(cases, rules, lists, models), `registry` (model promotion requests) and `monitor` (the post-event
+monitor's cursor and reads). Callers use `atrium.risk.repository.<function>`."""
 
 from atrium.risk.repository.log import (
     ENTITY_COLUMN,
@@ -27,9 +28,26 @@ from atrium.risk.repository.log import (
     labels_of,
     max_decision_seq,
     max_label_seq,
-    monitor_candidates,
     positions_since,
     revision_stamp,
+)
+from atrium.risk.repository.monitor import (
+    PENDING_DUE,
+    forget_pending,
+    monitor_cursor,
+    next_position,
+    note_pending,
+    pending_actions,
+    pending_decisions,
+    positions_between,
+    rescan_decisions,
+    tail_decisions,
+)
+from atrium.risk.repository.registry import (
+    add_promotion,
+    get_promotion,
+    pending_promotion,
+    promotions,
 )
 from atrium.risk.repository.staff import (
     active_entry,
@@ -58,11 +76,13 @@ from atrium.risk.repository.staff import (
 __all__ = [
     "ENTITY_COLUMN",
     "EVENT_COLUMNS",
+    "PENDING_DUE",
     "REVISION_ROW",
     "active_entry",
     "add_action",
     "add_audit",
     "add_label",
+    "add_promotion",
     "audit",
     "bump_revision",
     "case_actions",
@@ -80,10 +100,12 @@ __all__ = [
     "event_of_row",
     "events_after",
     "events_at",
+    "forget_pending",
     "get_case",
     "get_decision",
     "get_entry",
     "get_model",
+    "get_promotion",
     "get_rule",
     "insert_decision",
     "insert_decisions",
@@ -99,10 +121,19 @@ __all__ = [
     "model_by_version",
     "model_in_role",
     "models",
-    "monitor_candidates",
+    "monitor_cursor",
+    "next_position",
+    "note_pending",
+    "pending_actions",
+    "pending_decisions",
+    "pending_promotion",
+    "positions_between",
     "positions_since",
+    "promotions",
+    "rescan_decisions",
     "resolve_case",
     "revision_stamp",
     "rule_versions",
     "rules",
+    "tail_decisions",
 ]

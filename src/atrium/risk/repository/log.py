@@ -239,26 +239,6 @@ def decisions_for_transfer(session: Session, transfer_id: str) -> Sequence[RiskD
     ).all()
 
 
-def monitor_candidates(session: Session, *, since: datetime, stamp: str, needs_completion: Collection[str],
-                       limit: int) -> Sequence[RiskDecision]:
-    """Allowed decisions since `since` whose activity completed (or needs no completion), not yet alerted
-    on and not yet checked under revision `stamp`, oldest first. A decision the engine made under `stamp`
-    itself is not one: the same lists, rules and model said allow then (a fail-policy allow is, as the
-    engine never looked at it)."""
-    completed = or_(RiskDecision.completed_at.is_not(None),
-                    RiskDecision.channel.not_in(list(needs_completion)))
-    return session.scalars(
-        select(RiskDecision).where(
-            RiskDecision.occurred_at >= since, RiskDecision.outcome == "allow", completed,
-            RiskDecision.alerted_at.is_(None),
-            or_(RiskDecision.revision != stamp, RiskDecision.fallback.is_(True)),
-            or_(RiskDecision.monitored_stamp.is_(None), RiskDecision.monitored_stamp != stamp),
-        ).order_by(RiskDecision.seq).limit(limit)
-        # Two monitors at once (two processes) take different rows on PostgreSQL; SQLite has one writer.
-        .with_for_update(skip_locked=True)
-    ).all()
-
-
 # --- labels --------------------------------------------------------------------------------------------
 
 

@@ -185,7 +185,6 @@ def promote(session: Session, model_id: str, staff_id: str | None = None) -> Mod
 
 
 # --- promotion requests (maker-checker) -------------------------------------------------------------------
-# Their queries live here, not in repository.py, while that module is being reworked; they move there next.
 
 
 def _promotion_read(row: RiskModelPromotion, version: str) -> PromotionRead:
@@ -196,15 +195,10 @@ def _promotion_read(row: RiskModelPromotion, version: str) -> PromotionRead:
     )
 
 
-def _pending_of(session: Session, model_id: str) -> RiskModelPromotion | None:
-    return session.scalar(select(RiskModelPromotion).where(
-        RiskModelPromotion.model_id == model_id, RiskModelPromotion.status == "pending"))
-
-
 def _withdraw(session: Session, model_id: str, note: str) -> None:
     """A model that left its role takes its waiting promotion request with it: nobody approves a stale
     model by accident."""
-    pending = _pending_of(session, model_id)
+    pending = repository.pending_promotion(session, model_id)
     if pending is not None:
         pending.status, pending.decided_at, pending.decision_note = "withdrawn", clock.now(), note
 
@@ -219,19 +213,16 @@ def request_promotion(session: Session, model_id: str, staff_id: str, reason: st
         raise ModelNotFound(f"no model {model_id}")
     if row.role != "challenger":
         raise ModelNotPromotable(f"model {row.version} is {row.role}: only a challenger can be promoted")
-    if _pending_of(session, model_id) is not None:
+    if repository.pending_promotion(session, model_id) is not None:
         raise PromotionPending(f"a promotion of model {row.version} is already waiting for approval")
-    request = RiskModelPromotion(id=new_id("rmpr"), model_id=model_id, status="pending", reason=text,
-                                 requested_by=staff_id, requested_at=clock.now())
-    session.add(request)
-    session.flush()
+    request = repository.add_promotion(session, model_id=model_id, reason=text, requested_by=staff_id,
+                                       requested_at=clock.now())
     log.info("risk_model_promotion_requested", version=row.version, staff_id=staff_id)
     return _promotion_read(request, row.version)
 
 
 def _decidable(session: Session, promotion_id: str, staff_id: str) -> RiskModelPromotion:
-    request = session.scalar(
-        select(RiskModelPromotion).where(RiskModelPromotion.id == promotion_id).with_for_update())
+    request = repository.get_promotion(session, promotion_id, lock=True)
     if request is None:
         raise PromotionNotFound(f"no promotion request {promotion_id}")
     if request.status != "pending":
@@ -275,16 +266,12 @@ def _version_of(session: Session, model_id: str) -> str:
 
 def list_promotions(session: Session, *, status: str | None = None, limit: int = 50) -> list[PromotionRead]:
     """Promotion requests, newest first (the registry page's audit trail and the checker's queue)."""
-    query = select(RiskModelPromotion, RiskModel.version).join(
-        RiskModel, RiskModel.id == RiskModelPromotion.model_id)
-    if status is not None:
-        query = query.where(RiskModelPromotion.status == status)
-    query = query.order_by(RiskModelPromotion.requested_at.desc(), RiskModelPromotion.id.desc()).limit(limit)
-    return [_promotion_read(row, version) for row, version in session.execute(query)]
+    return [_promotion_read(row, version)
+            for row, version in repository.promotions(session, status=status, limit=limit)]
 
 
 def get_promotion(session: Session, promotion_id: str) -> PromotionRead:
-    row = session.get(RiskModelPromotion, promotion_id)
+    row = repository.get_promotion(session, promotion_id)
     if row is None:
         raise PromotionNotFound(f"no promotion request {promotion_id}")
     return _promotion_read(row, _version_of(session, row.model_id))
