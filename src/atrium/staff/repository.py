@@ -24,6 +24,7 @@ class Filters:
     customer_id: str | None = None
     staff_id: str | None = None
     action: str | None = None
+    session_ref: str | None = None
     since: datetime | None = None  # inclusive
     until: datetime | None = None  # exclusive
 
@@ -36,6 +37,8 @@ def _filtered(f: Filters) -> Select[tuple[AuditRecord]]:
         stmt = stmt.where(AuditRecord.staff_id == f.staff_id)
     if f.action is not None:
         stmt = stmt.where(AuditRecord.action == f.action)
+    if f.session_ref is not None:
+        stmt = stmt.where(AuditRecord.session_ref == f.session_ref)
     if f.since is not None:
         stmt = stmt.where(AuditRecord.occurred_at >= f.since)
     if f.until is not None:

@@ -22,6 +22,8 @@ class AccessRecordRead(BaseModel):
     reason: str
     detail: str
     occurred_at: datetime
+    session_ref: str | None = None  # the staff session's public id (None: written outside a console request)
+    ip: str | None = None
 
 
 class AccessPage(BaseModel):

@@ -3,7 +3,8 @@
 Every function that returns customer data records the access first, in the caller's transaction, and
 returns it masked (see the package docstring of `atrium.staff`):
 
-- audit: `record_access`, `list_access`, `export_access` (the CSV of filtered records, itself recorded)
+- audit: `record_access`, `list_access`, `export_access` (the CSV of filtered records, itself recorded);
+  `bind_origin` attributes the records of one console request to its staff session and client address
 - customers: `search_customers`, `view_customer` (the 360 page), `view_section` (one of its sections)
 - reveal: `reveal_field` (one KYC field in clear: a reason category and text, a per-staff limit)
 - money: `view_account` (an account and a page of its entries), `view_transfer` (a transfer, its history)
@@ -16,7 +17,16 @@ from atrium.staff.domain import (
     SCREENS,
     SECTIONS,
 )
-from atrium.staff.service.audit import AuditQuery, export_access, list_access, record_access
+from atrium.staff.service.audit import (
+    AccessOrigin,
+    AuditQuery,
+    bind_origin,
+    current_origin,
+    export_access,
+    list_access,
+    record_access,
+    unbind_origin,
+)
 from atrium.staff.service.customers import search_customers, view_customer, view_section
 from atrium.staff.service.money import view_account, view_transfer
 from atrium.staff.service.reveal import KYC_FIELDS, reveal_field, reveals_left
@@ -28,13 +38,17 @@ __all__ = [
     "REVEAL_CATEGORIES",
     "SCREENS",
     "SECTIONS",
+    "AccessOrigin",
     "AuditQuery",
+    "bind_origin",
+    "current_origin",
     "export_access",
     "list_access",
     "record_access",
     "reveal_field",
     "reveals_left",
     "search_customers",
+    "unbind_origin",
     "view_account",
     "view_customer",
     "view_section",

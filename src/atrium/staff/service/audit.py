@@ -1,12 +1,19 @@
 """The access audit: writing a record for every staff read, listing them with filters, exporting them.
 
 Reading the log is not a read of customer data and records nothing; exporting it is a copy leaving the
-console, so the export is recorded (`audit.export`, with its filters and row count in `detail`)."""
+console, so the export is recorded (`audit.export`, with its filters and row count in `detail`).
+
+Each record also says where the read came from (`AccessOrigin`): the staff session's public id and the
+client address. The console binds them once per request, where it resolves the signed-in staff member
+(`bind_origin`), so every use case that records an access picks them up without passing them along; a
+record written outside a console request (a job, the CLI, a test calling the service) has none, unless
+the caller gives `origin=` itself."""
 
 from __future__ import annotations
 
 import csv
 import io
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
@@ -32,8 +39,45 @@ BANK_TZ = timezone(timedelta(hours=8))
 EXPORT_MAX = 100_000
 CSV_COLUMNS = (
     "occurred_at", "record_id", "staff_id", "staff_username", "staff_role", "action", "screen",
-    "customer_id", "reason_category", "reason", "detail",
+    "customer_id", "reason_category", "reason", "detail", "session_ref", "ip",
 )
+SESSION_REF_MAX = 40
+IP_MAX = 64
+
+
+@dataclass(frozen=True)
+class AccessOrigin:
+    """Where a staff read came from: the public id of the staff member's sign-in session (`sid` of
+    `auth_sessions` — never the session token or a digest of it) and the client address as the web layer
+    determines it (`atrium.web.deps.client_info`). Blank values are kept as None."""
+
+    session_ref: str | None = None
+    ip: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.session_ref is not None and len(self.session_ref) > SESSION_REF_MAX:
+            raise ValidationFailed(f"a session reference is at most {SESSION_REF_MAX} characters")
+        object.__setattr__(self, "session_ref", (self.session_ref or "").strip() or None)
+        object.__setattr__(self, "ip", (self.ip or "").strip()[:IP_MAX] or None)
+
+
+# The origin of the request being served, if any: a context variable, so each request (its own task, and
+# the worker threads it runs sync code in, which copy its context) sees only its own.
+_origin: ContextVar[AccessOrigin | None] = ContextVar("staff_access_origin", default=None)
+
+
+def bind_origin(origin: AccessOrigin | None) -> Token[AccessOrigin | None]:
+    """Attribute the access records written from now on in this context (one console request) to `origin`.
+    Returns the token that `unbind_origin` takes back."""
+    return _origin.set(origin)
+
+
+def unbind_origin(token: Token[AccessOrigin | None]) -> None:
+    _origin.reset(token)
+
+
+def current_origin() -> AccessOrigin | None:
+    return _origin.get()
 
 
 def record_access(
@@ -47,9 +91,11 @@ def record_access(
     reason: str | None = None,
     reason_category: str = "",
     detail: str = "",
+    origin: AccessOrigin | None = None,
 ) -> AccessRecordRead:
     """Write the audit record of one staff read. `reason` None or blank records `DEFAULT_REASON`;
-    `detail` must hold no PII (ids, a count, a field's name)."""
+    `detail` must hold no PII (ids, a count, a field's name). `origin` defaults to the one bound to the
+    current request (`bind_origin`), else none."""
     if action not in AUDITED_ACTIONS:
         raise ValidationFailed(f"unknown audited action {action!r}")
     if screen and screen not in SCREENS:
@@ -58,6 +104,7 @@ def record_access(
         raise ValidationFailed(f"unknown reason category {reason_category!r}")
     if len(detail) > DETAIL_MAX:
         raise ValidationFailed(f"detail is at most {DETAIL_MAX} characters")
+    where = origin if origin is not None else _origin.get()
     record = repository.add(
         session,
         AuditRecord(
@@ -71,6 +118,8 @@ def record_access(
             reason=clean_reason(reason),
             detail=detail,
             occurred_at=clock.now(),
+            session_ref=where.session_ref if where else None,
+            ip=where.ip if where else None,
         ),
     )
     return AccessRecordRead.model_validate(record)
@@ -85,6 +134,7 @@ class AuditQuery:
     action: str | None = None
     date_from: date | None = None
     date_to: date | None = None
+    session_ref: str | None = None
 
     def to_filters(self) -> repository.Filters:
         if self.action is not None and self.action not in AUDITED_ACTIONS:
@@ -95,6 +145,7 @@ class AuditQuery:
             customer_id=self.customer_id,
             staff_id=self.staff_id,
             action=self.action,
+            session_ref=self.session_ref,
             since=_day_start(self.date_from) if self.date_from else None,
             until=_day_start(self.date_to + timedelta(days=1)) if self.date_to else None,
         )
@@ -105,7 +156,7 @@ class AuditQuery:
             f"{name}={value}"
             for name, value in (
                 ("customer", self.customer_id), ("staff", self.staff_id), ("action", self.action),
-                ("from", self.date_from), ("to", self.date_to),
+                ("from", self.date_from), ("to", self.date_to), ("session", self.session_ref),
             )
             if value
         ]
@@ -173,6 +224,7 @@ def export_access(
         writer.writerow([csv_cell(v) for v in (
             r.occurred_at.astimezone(UTC).isoformat(), r.id, r.staff_id, usernames[r.staff_id],
             r.staff_role, r.action, r.screen, r.customer_id, r.reason_category, r.reason, r.detail,
+            r.session_ref, r.ip,
         )])
         rows += 1
     access = record_access(

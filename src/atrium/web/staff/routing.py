@@ -1,8 +1,9 @@
 """Who may open a console page, and how console pages fail: as pages, never as JSON problems.
 
 Every console page depends on `permit(action)`: it resolves the staff session (`CurrentStaff`, so the
-public-route audit sees the page is protected), loads the staff user, and checks the role against
-`atrium.staff.permissions`. `StaffPageRoute` then turns a failure into a page:
+public-route audit sees the page is protected), loads the staff user, binds the request's origin (the
+session's public id and the client address) to the access audit (`atrium.staff.service.bind_origin`), and
+checks the role against `atrium.staff.permissions`. `StaffPageRoute` then turns a failure into a page:
 
 - no session, or an expired one → 303 to /staff/login (htmx: `HX-Redirect`);
 - a customer's session → 403 page (the console is for staff; the page links to the staff sign-in);
@@ -28,7 +29,8 @@ from atrium.db.runtime import get_db
 from atrium.identity import service as identity
 from atrium.kit.errors import AtriumError, Forbidden, Unauthenticated
 from atrium.staff import permissions
-from atrium.web.deps import CurrentStaff
+from atrium.staff import service as staff_service
+from atrium.web.deps import CurrentStaff, client_info
 from atrium.web.mobile import csrf
 from atrium.web.mobile.routing import PageInterrupt, install_handlers
 from atrium.web.mobile.templating import finish, is_htmx, redirect
@@ -48,6 +50,8 @@ class ConsoleUser:
     role: str
     can: frozenset[str]
     token_hash: str | None
+    session_ref: str | None = None  # the session's public id (`auth_sessions.sid`), never its token
+    ip: str = ""  # the client address, as `client_info` determines it
 
 
 def _console_user(request: Request, staff: CurrentStaff) -> ConsoleUser:
@@ -65,13 +69,23 @@ def _console_user(request: Request, staff: CurrentStaff) -> ConsoleUser:
         role=row.role,
         can=permissions.actions_of(row.role),
         token_hash=staff.token_hash,
+        session_ref=staff.sid,
+        ip=client_info(request).ip,
     )
     request.state.console_user = user  # the page and its error page show who is signed in
     return user
 
 
+async def _audited_user(user: Annotated[ConsoleUser, Depends(_console_user)]) -> ConsoleUser:
+    """The signed-in staff member, with the request's access records attributed to their session and
+    address. Async on purpose: it runs in the request's own task, whose context the page's sync code
+    copies into its worker thread; a sync dependency would bind in a copy of its own, lost on return."""
+    staff_service.bind_origin(staff_service.AccessOrigin(session_ref=user.session_ref, ip=user.ip))
+    return user
+
+
 # Any signed-in staff member, whatever their role (the console's own "page not found").
-SignedInStaff = Annotated[ConsoleUser, Depends(_console_user)]
+SignedInStaff = Annotated[ConsoleUser, Depends(_audited_user)]
 
 
 def permit(action: str) -> Any:
@@ -79,7 +93,7 @@ def permit(action: str) -> Any:
     if action not in permissions.ACTIONS:
         raise ValueError(f"unknown staff action {action!r}")
 
-    def dependency(user: Annotated[ConsoleUser, Depends(_console_user)]) -> ConsoleUser:
+    def dependency(user: Annotated[ConsoleUser, Depends(_audited_user)]) -> ConsoleUser:
         permissions.require(user.role, action)
         return user
 

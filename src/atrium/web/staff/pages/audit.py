@@ -1,6 +1,7 @@
 """The access audit: every staff read of customer data, newest first, filterable by customer, staff
-member (id or username), action and a range of days, 50 a page; and the filtered records as CSV.
-Administrators and compliance officers only (`audit.view`).
+member (id or username), action, a range of days and the staff sign-in session, 50 a page; and the
+filtered records as CSV. Each row shows the session it came from (short; a link to all of that session's
+records) and the client address. Administrators and compliance officers only (`audit.view`).
 
 Reading the log records nothing (it is not customer data); the CSV export is recorded (`audit.export`,
 its filters and row count in `detail`), since the records then leave the console."""
@@ -37,12 +38,13 @@ def _day(value: str, name: str) -> date | None:
 
 
 def _query(  # type: ignore[no-untyped-def]
-    session, *, customer_id: str, staff_id: str, action: str, date_from: str, date_to: str
+    session, *, customer_id: str, staff_id: str, action: str, date_from: str, date_to: str,
+    session_ref: str = "",
 ) -> tuple[dict[str, str], staff.AuditQuery]:
     """The filters as typed (for the form and the links), and the query they mean. A staff member is
     given by id or by username; an unknown username matches nobody (rather than everybody)."""
     typed = {"customer_id": customer_id.strip(), "staff_id": staff_id.strip(), "action": action.strip(),
-             "date_from": date_from.strip(), "date_to": date_to.strip()}
+             "date_from": date_from.strip(), "date_to": date_to.strip(), "session_ref": session_ref.strip()}
     who = typed["staff_id"] or None
     if who and not who.startswith("stf_"):
         row = identity.find_staff_by_username(session, who)
@@ -53,6 +55,7 @@ def _query(  # type: ignore[no-untyped-def]
         action=typed["action"] or None,
         date_from=_day(typed["date_from"], "date_from"),
         date_to=_day(typed["date_to"], "date_to"),
+        session_ref=typed["session_ref"] or None,
     )
     return typed, query
 
@@ -67,11 +70,12 @@ def audit_log(
     action: Text40 = "",
     date_from: Annotated[str, Query(max_length=10)] = "",
     date_to: Annotated[str, Query(max_length=10)] = "",
+    session_ref: Text40 = "",
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response:
     typed, query = _query(
         session, customer_id=customer_id, staff_id=staff_id, action=action, date_from=date_from,
-        date_to=date_to,
+        date_to=date_to, session_ref=session_ref,
     )
     page = staff.list_access(session, query, cursor=cursor, limit=PAGE)
     people = {}
@@ -108,10 +112,11 @@ def export_csv(
     action: Text40 = "",
     date_from: Annotated[str, Query(max_length=10)] = "",
     date_to: Annotated[str, Query(max_length=10)] = "",
+    session_ref: Text40 = "",
 ) -> Response:
     _, query = _query(
         session, customer_id=customer_id, staff_id=staff_id, action=action, date_from=date_from,
-        date_to=date_to,
+        date_to=date_to, session_ref=session_ref,
     )
     export = staff.export_access(session, query, staff_id=user.id, staff_role=user.role)
     # A byte-order mark, so spreadsheet programs read the Chinese in reasons as UTF-8.
