@@ -9,6 +9,7 @@ commit at the edge stay isolated.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Iterator
@@ -170,8 +171,22 @@ def db(database: Database) -> Iterator[Database]:
                 f"SELECT '{n}' WHERE EXISTS (SELECT 1 FROM \"{n}\")" for n in tables
             )
             written = [row[0] for row in conn.exec_driver_sql(probe)]
-            if written:
+            if written and _superuser(database):
+                # DELETE with triggers off (foreign keys and the append-only rules are triggers): ~1 ms,
+                # where TRUNCATE … CASCADE took 140-175 ms for a test's few tables, most of the PostgreSQL
+                # run's time. Needs a superuser (CI's `postgres`); otherwise TRUNCATE, as before.
+                conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+                for name in written:
+                    conn.exec_driver_sql(f'DELETE FROM "{name}"')
+            elif written:
                 conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{n}"' for n in written) + " CASCADE")
+
+
+@functools.cache
+def _superuser(database: Database) -> bool:
+    with database.engine.connect() as conn:
+        return bool(conn.exec_driver_sql(
+            "SELECT rolsuper FROM pg_roles WHERE rolname = current_user").scalar())
 
 
 @pytest.fixture()
