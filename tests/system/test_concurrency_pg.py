@@ -1,4 +1,4 @@
-"""8 workers × 500 transfers among 20 accounts with hot spots and duplicate retries, on PostgreSQL: no lost
+"""8 workers × 300 transfers among 20 accounts with hot spots and duplicate retries, on PostgreSQL: no lost
 update, no double payment, no deadlock surfacing to a client, the trial balance zero.
 
 Each worker is a thread calling `payments.service.transfer` through `Database.run` — the unit of work an
@@ -29,7 +29,7 @@ from tests.system.pg import build_schema, requires_postgres, scratch_database
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, requires_postgres, pytest.mark.timeout(300)]
 
 WORKERS = 8
-PER_WORKER = 500
+PER_WORKER = 300
 CUSTOMERS, ACCOUNTS_EACH = 5, 4  # 20 accounts
 OPENING_MINOR = 2_000_000  # 20,000.00 CNY each
 SEED = 20240515
