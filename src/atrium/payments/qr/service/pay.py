@@ -12,6 +12,8 @@ through the same `execute` and `disown` steps, so the confirmed form can never p
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -104,6 +106,16 @@ def _screen(
     return source, destination, verdict
 
 
+def _request(session: Session, customer_id: str, idempotency_key: str, **request: Any
+             ) -> tuple[str, TransferRead | None]:
+    """The request's fingerprint, and the payment already made under its key (replayed; 409 for another
+    request under the same key), if any."""
+    _check_key(idempotency_key)
+    request_hash = _fingerprint(**request)
+    prior = _by_key(session, customer_id, idempotency_key)
+    return request_hash, (_replay(session, prior, request_hash) if prior is not None else None)
+
+
 def pay_qr(
     session: Session, *, customer_id: str, idempotency_key: str, from_account_id: str, payload: str,
     amount_minor: int | None = None, memo: str = "", channel: str, principal: Principal | None = None,
@@ -116,12 +128,11 @@ def pay_qr(
     switch apply (limits method `qr_payment`, on `channel`). Runs in the caller's transaction, flushes.
     `principal`/`step_up`: the signed-in customer who can answer a risk challenge, and their answer.
     """
-    _check_key(idempotency_key)
-    request_hash = _fingerprint(payload=payload, from_account_id=from_account_id, amount_minor=amount_minor,
-                                memo=memo, channel=channel)
-    prior = _by_key(session, customer_id, idempotency_key)
+    request_hash, prior = _request(session, customer_id, idempotency_key, payload=payload,
+                                   from_account_id=from_account_id, amount_minor=amount_minor, memo=memo,
+                                   channel=channel)
     if prior is not None:
-        return _replay(session, prior, request_hash)
+        return prior
     v = verify(session, payload)
     amount = _amount(v, amount_minor)
     if already_paid(session, v):
@@ -154,12 +165,11 @@ def report_qr_not_me(
     `cancelled` (`not-me`) under its idempotency key, so the form can never pay it afterwards; the code is
     not used up. A payment already made under that key is returned unchanged. A code that expired since
     the challenge can still be disowned (nothing is paid); a forged or revoked one cannot."""
-    _check_key(idempotency_key)
-    request_hash = _fingerprint(payload=payload, from_account_id=from_account_id, amount_minor=amount_minor,
-                                memo=memo, channel=channel)
-    prior = _by_key(session, customer_id, idempotency_key)
+    request_hash, prior = _request(session, customer_id, idempotency_key, payload=payload,
+                                   from_account_id=from_account_id, amount_minor=amount_minor, memo=memo,
+                                   channel=channel)
     if prior is not None:
-        return _replay(session, prior, request_hash)
+        return prior
     v = verify(session, payload, expired_ok=True)
     amount = _amount(v, amount_minor)
     source, destination, verdict = _screen(
