@@ -33,7 +33,7 @@ os.environ.setdefault("ATRIUM_RISK__POLICIES", json.dumps({
     for channel in ("transfer", "qr", "card", "login", "device", "payee", "api")
 }))
 
-from atrium.config import reset_settings_cache  # noqa: E402
+from atrium.config import get_settings, reset_settings_cache  # noqa: E402
 from atrium.db import runtime as db_runtime  # noqa: E402
 from atrium.db.session import Database  # noqa: E402
 from atrium.identity import passwords  # noqa: E402
@@ -119,7 +119,9 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
         url = _per_worker_pg_database(url, worker)
     os.environ["ATRIUM_DATABASE_URL"] = url
     reset_settings_cache()
-    db = Database(url)
+    settings = get_settings().database  # as the server runs it: WAL checkpoints on a thread of their own
+    db = Database(url, wal_checkpoint_ms=settings.sqlite_checkpoint_ms,
+                  wal_restart_mb=settings.sqlite_wal_restart_mb)
     if not db.is_sqlite:
         _reset_pg_schema(db)
     with db.engine.begin() as conn:

@@ -32,6 +32,11 @@ class DatabaseSettings(BaseModel):
     url: str = "sqlite:///./var/atrium.db"
     echo: bool = False
     pool_size: int = 10
+    # SQLite: checkpoint the WAL this often on a thread of the process's own, not inside COMMITs
+    # (atrium.db.checkpoint: COMMITs 2.4 → 0.5 ms under `atrium bench risk`). 0: SQLite's automatic ones.
+    sqlite_checkpoint_ms: float = Field(default=500.0, ge=0, le=60_000)
+    # ...and write the log from its start again once it holds this much (bounds the -wal file).
+    sqlite_wal_restart_mb: int = Field(default=256, ge=1, le=4096)
 
 
 class EventSettings(BaseModel):

@@ -23,7 +23,10 @@ def json_text(value: object) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
-def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, read_only: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, read_only: bool = False,
+                autocheckpoint: bool = True) -> Engine:
+    """An engine for `url`. SQLite: WAL, one writer (`BEGIN IMMEDIATE`), and — with `autocheckpoint=False`,
+    for a process that runs a `checkpoint.WalCheckpointer` — no checkpoints inside its COMMITs."""
     url = normalise_url(url)
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
@@ -31,7 +34,8 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, read_only:
             Path(u.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False},
                                json_serializer=json_text)
-        _configure_sqlite(engine, begin="DEFERRED" if read_only else "IMMEDIATE", query_only=read_only)
+        _configure_sqlite(engine, begin="DEFERRED" if read_only else "IMMEDIATE", query_only=read_only,
+                          autocheckpoint=autocheckpoint)
         return engine
     return create_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
@@ -39,7 +43,8 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, read_only:
     )
 
 
-def _configure_sqlite(engine: Engine, *, begin: str, query_only: bool = False) -> None:
+def _configure_sqlite(engine: Engine, *, begin: str, query_only: bool = False,
+                      autocheckpoint: bool = True) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
         # Let SQLAlchemy, not the driver, decide when transactions begin (pysqlite's own BEGIN is lazy
@@ -50,6 +55,8 @@ def _configure_sqlite(engine: Engine, *, begin: str, query_only: bool = False) -
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
+        if not autocheckpoint:
+            cur.execute("PRAGMA wal_autocheckpoint=0")
         if query_only:
             # The read engine's connections refuse every write in SQLite itself, Core statements included.
             cur.execute("PRAGMA query_only=ON")

@@ -6,12 +6,15 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from atrium.db.engine import make_engine
+from atrium.db.checkpoint import WalCheckpointer
+from atrium.db.engine import make_engine, normalise_url
 
 T = TypeVar("T")
+_PAGE_BYTES = 4096  # SQLite's default page size, which Atrium keeps
 
 
 class ReadSession(Session):
@@ -36,13 +39,26 @@ def _read_only_transaction(session: Session, transaction, connection) -> None:  
 class Database:
     """The process's engines and session factories. One per process (see `atrium.db.runtime`)."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10, wal_checkpoint_ms: float = 0,
+                 wal_restart_mb: int = 256) -> None:
+        """`wal_checkpoint_ms` > 0 (SQLite on a file): checkpoint the WAL that often on a thread of this
+        Database's (`atrium.db.checkpoint`) instead of inside COMMITs; the log is reset once it holds
+        `wal_restart_mb`. 0: SQLite's own automatic checkpoints."""
         self.url = url
-        self.engine: Engine = make_engine(url, echo=echo, pool_size=pool_size)
+        parsed = make_url(normalise_url(url))
+        path = parsed.database if parsed.get_backend_name() == "sqlite" else None
+        background = path not in (None, "", ":memory:") and wal_checkpoint_ms > 0
+        self.engine: Engine = make_engine(url, echo=echo, pool_size=pool_size, autocheckpoint=not background)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self.read_engine: Engine = (
-            make_engine(url, echo=echo, read_only=True) if self.is_sqlite else self.engine
+            make_engine(url, echo=echo, read_only=True, autocheckpoint=not background) if self.is_sqlite
+            else self.engine
         )
+        self.checkpointer: WalCheckpointer | None = None
+        if background and path:
+            self.checkpointer = WalCheckpointer(path, interval_s=wal_checkpoint_ms / 1000,
+                                                restart_frames=wal_restart_mb * 1024 * 1024 // _PAGE_BYTES)
+            self.checkpointer.start()
         self._write = sessionmaker(self.engine, expire_on_commit=False)
         self._read = sessionmaker(self.read_engine, class_=ReadSession, expire_on_commit=False)
 
@@ -79,6 +95,9 @@ class Database:
         raise AssertionError("unreachable")
 
     def dispose(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
+            self.checkpointer = None
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
