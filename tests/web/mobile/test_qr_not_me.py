@@ -55,6 +55,8 @@ def test_the_challenge_offers_this_wasnt_me_with_the_qr_forms_fields(signed_in, 
     assert page.status_code == 401, page.text
     assert "这是您本人的操作吗？" in page.text and f'action="{NOT_ME}"' in page.text
     assert "不是我本人 — 停止这笔付款" in page.text
+    # The scam warning is a QR payment's (a code someone sent), not a transfer's (a new account).
+    assert "骗子常把付款码伪装成退款" in page.text and "新账户" not in page.text
     fields = form_fields(page.text, NOT_ME)
     for name in ("payload", "idempotency_key", "from_account_id"):
         assert fields[name] == posted[name], name
@@ -92,6 +94,7 @@ def test_an_open_amount_code_is_stopped_for_the_typed_amount_and_the_result_read
     login(client, customer)
     _, page = confirm(client, qr_code(db, amount_minor=None, name="Market stall"), amount="18.80")
     assert page.status_code == 401, page.text
+    assert "Scammers send payment codes dressed up as a refund" in html.unescape(page.text)
     fields = form_fields(page.text, NOT_ME)
     assert fields["amount"] == "18.80"
     stopped = client.post(NOT_ME, data=fields | {"csrf_token": csrf_from(page.text)}, follow_redirects=False)

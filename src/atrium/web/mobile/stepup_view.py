@@ -73,6 +73,8 @@ def challenge_page(
 ) -> Response:
     t = translator(request)
     key = f"stepup.action.{action}"
+    # What a scam looks like depends on the action: a QR payment's is a code someone sent, not an account.
+    warning = f"risk.challenge.warning.{action}"
     if action == "limit.raise":
         # A switch change's summary names the switches: say them in the page's language.
         summary = ", ".join(t(f"limits.switch.{n}") if t.has(f"limits.switch.{n}") else n
@@ -96,6 +98,7 @@ def challenge_page(
         risk_reasons=payments.risk_texts(list(reasons), t.locale,
                                          channel=RISK_CHANNEL.get(action.split(".")[0], "device")),
         not_me=NOT_ME.get(safe_return(return_to)) if reasons else None,
+        risk_warning=t(warning) if t.has(warning) else t("risk.challenge.warning"),
     )
 
 
