@@ -119,9 +119,9 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
         url = _per_worker_pg_database(url, worker)
     os.environ["ATRIUM_DATABASE_URL"] = url
     reset_settings_cache()
-    settings = get_settings().database  # as the server runs it: WAL checkpoints on a thread of their own
-    db = Database(url, wal_checkpoint_ms=settings.sqlite_checkpoint_ms,
-                  wal_restart_mb=settings.sqlite_wal_restart_mb)
+    db = Database(url)
+    settings = get_settings().database  # as a server runs it: WAL checkpoints on a thread of their own
+    db.checkpoint_in_background(settings.sqlite_checkpoint_ms, settings.sqlite_wal_restart_mb)
     if not db.is_sqlite:
         _reset_pg_schema(db)
     with db.engine.begin() as conn:

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from atrium import __version__
 from atrium.config import get_settings
+from atrium.db.runtime import get_db
 from atrium.kit import collector
 from atrium.logs import configure_logging, get_logger
 from atrium.risk import endpoints as risk_endpoints
@@ -33,6 +34,9 @@ def create_app(*, start_background: bool = True) -> FastAPI:
         runtime = BackgroundRuntime(settings) if start_background else None
         if runtime:
             await runtime.start()
+        # A serving process checkpoints SQLite's WAL on a thread, not in its COMMITs (atrium.db.checkpoint).
+        get_db().checkpoint_in_background(settings.database.sqlite_checkpoint_ms,
+                                          settings.database.sqlite_wal_restart_mb)
         collector.WATCH.install()
         collector.tune(settings.gc_young_threshold)
         if settings.gc_freeze:  # everything is imported and set up: what is alive now lives as long as we do

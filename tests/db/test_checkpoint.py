@@ -35,15 +35,24 @@ def path(tmp_path: Path) -> Path:
     return tmp_path / "wal.db"
 
 
-def test_a_process_with_a_checkpointer_turns_off_checkpoints_in_commit(path: Path) -> None:
-    background = Database(f"sqlite:///{path}", wal_checkpoint_ms=60_000)
-    default = Database(f"sqlite:///{path}")
+def _background(path: Path, interval_ms: float = 60_000, restart_mb: int = 256) -> Database:
+    db = Database(f"sqlite:///{path}")
+    assert db.checkpoint_in_background(interval_ms, restart_mb)
+    return db
+
+
+def test_a_serving_process_checkpoints_in_commit_only_past_twice_the_restart_size(path: Path) -> None:
+    default = Database(f"sqlite:///{path}")  # a batch job: SQLite's own checkpoints
+    with default.engine.connect() as conn:  # a pooled connection opened before the thread starts...
+        conn.exec_driver_sql("SELECT 1")
+    background = _background(path)
     try:
+        assert background.checkpoint_in_background(60_000, 256)  # once: a second call changes nothing
         for db in (background, default):
             for engine in (db.engine, db.read_engine):
                 with engine.connect() as conn:
                     pages = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
-                assert pages == (0 if db is background else 1000)
+                assert pages == (2 * 65_536 if db is background else 1000)
         assert background.checkpointer is not None and default.checkpointer is None
     finally:
         background.dispose()
@@ -51,19 +60,19 @@ def test_a_process_with_a_checkpointer_turns_off_checkpoints_in_commit(path: Pat
     assert background.checkpointer is None  # dispose stopped the thread
 
 
-def test_no_checkpointer_for_a_database_in_memory() -> None:
-    db = Database("sqlite://", wal_checkpoint_ms=500)
-    try:
-        assert db.checkpointer is None
-    finally:
-        db.dispose()
+def test_no_checkpointer_for_a_database_in_memory_or_an_interval_of_zero(path: Path) -> None:
+    for db, interval in ((Database("sqlite://"), 500), (Database(f"sqlite:///{path}"), 0)):
+        try:
+            assert not db.checkpoint_in_background(interval, 256) and db.checkpointer is None
+        finally:
+            db.dispose()
 
 
 def test_the_log_is_reset_once_long_even_with_a_reader_always_present(path: Path) -> None:
     """The case that made COMMITs slow: a reader always open, so SQLite's own checkpoints never reset the
     log. The restart waits for the readers of the moment, then the next COMMIT writes the log from its
     start."""
-    db = Database(f"sqlite:///{path}", wal_checkpoint_ms=60_000)  # ticks by hand below
+    db = _background(path)  # ticks by hand below
     stop = threading.Event()
 
     def reader() -> None:
@@ -97,7 +106,7 @@ def test_the_log_is_reset_once_long_even_with_a_reader_always_present(path: Path
 
 
 def test_a_short_log_is_only_copied(path: Path) -> None:
-    db = Database(f"sqlite:///{path}", wal_checkpoint_ms=60_000)
+    db = _background(path)
     try:
         _fill(db, 20)
         checkpointer = WalCheckpointer(str(path), restart_frames=10_000)
@@ -109,7 +118,7 @@ def test_a_short_log_is_only_copied(path: Path) -> None:
 
 
 def test_the_thread_checkpoints_on_its_own_and_survives_a_missing_file(tmp_path: Path, path: Path) -> None:
-    db = Database(f"sqlite:///{path}", wal_checkpoint_ms=20, wal_restart_mb=1)
+    db = _background(path, interval_ms=20, restart_mb=1)
     try:
         _fill(db, 1500)
         assert db.checkpointer is not None
@@ -132,3 +141,22 @@ def test_the_thread_checkpoints_on_its_own_and_survives_a_missing_file(tmp_path:
 def test_the_interval_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         WalCheckpointer("x.db", interval_s=0)
+
+
+def test_the_app_starts_it_when_it_serves_and_a_batch_job_does_not(path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from atrium.app import create_app
+    from atrium.db import runtime
+
+    served, previous = Database(f"sqlite:///{path}"), runtime.get_db()
+    runtime.set_db(served)
+    try:
+        assert served.checkpointer is None  # what `atrium demo seed` or `atrium migrate` runs with
+        with TestClient(create_app(start_background=False)):
+            assert served.checkpointer is not None
+            with served.engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 2 * 65_536
+    finally:
+        runtime.set_db(previous)
+        served.dispose()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import orjson
@@ -24,9 +25,10 @@ def json_text(value: object) -> str:
 
 
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, read_only: bool = False,
-                autocheckpoint: bool = True) -> Engine:
-    """An engine for `url`. SQLite: WAL, one writer (`BEGIN IMMEDIATE`), and — with `autocheckpoint=False`,
-    for a process that runs a `checkpoint.WalCheckpointer` — no checkpoints inside its COMMITs."""
+                pragmas: Mapping[str, int] | None = None) -> Engine:
+    """An engine for `url`. SQLite: WAL, one writer (`BEGIN IMMEDIATE`), and `pragmas` set on each new
+    connection — read when the connection opens, so a caller may change them and dispose the pool (see
+    `Database.checkpoint_in_background`)."""
     url = normalise_url(url)
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
@@ -35,7 +37,7 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, read_only:
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False},
                                json_serializer=json_text)
         _configure_sqlite(engine, begin="DEFERRED" if read_only else "IMMEDIATE", query_only=read_only,
-                          autocheckpoint=autocheckpoint)
+                          pragmas=pragmas if pragmas is not None else {})
         return engine
     return create_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
@@ -44,7 +46,7 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, read_only:
 
 
 def _configure_sqlite(engine: Engine, *, begin: str, query_only: bool = False,
-                      autocheckpoint: bool = True) -> None:
+                      pragmas: Mapping[str, int]) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
         # Let SQLAlchemy, not the driver, decide when transactions begin (pysqlite's own BEGIN is lazy
@@ -55,8 +57,8 @@ def _configure_sqlite(engine: Engine, *, begin: str, query_only: bool = False,
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
-        if not autocheckpoint:
-            cur.execute("PRAGMA wal_autocheckpoint=0")
+        for name, value in pragmas.items():
+            cur.execute(f"PRAGMA {name}={int(value)}")
         if query_only:
             # The read engine's connections refuse every write in SQLite itself, Core statements included.
             cur.execute("PRAGMA query_only=ON")

@@ -12,9 +12,7 @@ def get_db() -> Database:
     global _db
     if _db is None:
         s = get_settings()
-        _db = Database(s.database.url, echo=s.database.echo, pool_size=s.database.pool_size,
-                       wal_checkpoint_ms=s.database.sqlite_checkpoint_ms,
-                       wal_restart_mb=s.database.sqlite_wal_restart_mb)
+        _db = Database(s.database.url, echo=s.database.echo, pool_size=s.database.pool_size)
     return _db
 
 

@@ -39,26 +39,19 @@ def _read_only_transaction(session: Session, transaction, connection) -> None:  
 class Database:
     """The process's engines and session factories. One per process (see `atrium.db.runtime`)."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10, wal_checkpoint_ms: float = 0,
-                 wal_restart_mb: int = 256) -> None:
-        """`wal_checkpoint_ms` > 0 (SQLite on a file): checkpoint the WAL that often on a thread of this
-        Database's (`atrium.db.checkpoint`) instead of inside COMMITs; the log is reset once it holds
-        `wal_restart_mb`. 0: SQLite's own automatic checkpoints."""
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
         self.url = url
         parsed = make_url(normalise_url(url))
         path = parsed.database if parsed.get_backend_name() == "sqlite" else None
-        background = path not in (None, "", ":memory:") and wal_checkpoint_ms > 0
-        self.engine: Engine = make_engine(url, echo=echo, pool_size=pool_size, autocheckpoint=not background)
+        self._file = path if path not in (None, "", ":memory:") else None  # a SQLite database on disk
+        self._pragmas: dict[str, int] = {}  # extra pragmas for new SQLite connections (both engines)
+        self.engine: Engine = make_engine(url, echo=echo, pool_size=pool_size, pragmas=self._pragmas)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self.read_engine: Engine = (
-            make_engine(url, echo=echo, read_only=True, autocheckpoint=not background) if self.is_sqlite
+            make_engine(url, echo=echo, read_only=True, pragmas=self._pragmas) if self.is_sqlite
             else self.engine
         )
         self.checkpointer: WalCheckpointer | None = None
-        if background and path:
-            self.checkpointer = WalCheckpointer(path, interval_s=wal_checkpoint_ms / 1000,
-                                                restart_frames=wal_restart_mb * 1024 * 1024 // _PAGE_BYTES)
-            self.checkpointer.start()
         self._write = sessionmaker(self.engine, expire_on_commit=False)
         self._read = sessionmaker(self.read_engine, class_=ReadSession, expire_on_commit=False)
 
@@ -93,6 +86,25 @@ class Database:
                     raise
                 time.sleep(0.005 * 2**attempt)
         raise AssertionError("unreachable")
+
+    def checkpoint_in_background(self, interval_ms: float, restart_mb: int) -> bool:
+        """A serving process's SQLite WAL checkpoints on a thread of their own (`atrium.db.checkpoint`),
+        started once; returns whether it runs (not for PostgreSQL, an in-memory database or
+        `interval_ms` 0). The process's connections then checkpoint inside a COMMIT only past twice the
+        restart size — a cap for a writer so busy that the thread's restart never gets the lock. Batch
+        jobs (`atrium demo seed`, `migrate`) do not call this: one writer and no readers suit SQLite's
+        own checkpoints, and there a busy writer did starve the thread (a 758 MB log after seeding)."""
+        if self._file is None or interval_ms <= 0:
+            return False
+        if self.checkpointer is None:
+            restart_pages = restart_mb * 1024 * 1024 // _PAGE_BYTES
+            self._pragmas["wal_autocheckpoint"] = 2 * restart_pages
+            self.engine.dispose()  # pooled connections reopen with the pragma
+            self.read_engine.dispose()
+            self.checkpointer = WalCheckpointer(self._file, interval_s=interval_ms / 1000,
+                                                restart_frames=restart_pages)
+            self.checkpointer.start()
+        return True
 
     def dispose(self) -> None:
         if self.checkpointer is not None:
