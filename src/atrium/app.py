@@ -31,12 +31,13 @@ def create_app(*, start_background: bool = True) -> FastAPI:
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
         from atrium.runtime import BackgroundRuntime
 
+        # A serving process checkpoints SQLite's WAL on a thread, not in its COMMITs (atrium.db.checkpoint);
+        # before the background threads start, so the pool it renews has nothing checked out.
+        get_db().checkpoint_in_background(settings.database.sqlite_checkpoint_ms,
+                                          settings.database.sqlite_wal_restart_mb)
         runtime = BackgroundRuntime(settings) if start_background else None
         if runtime:
             await runtime.start()
-        # A serving process checkpoints SQLite's WAL on a thread, not in its COMMITs (atrium.db.checkpoint).
-        get_db().checkpoint_in_background(settings.database.sqlite_checkpoint_ms,
-                                          settings.database.sqlite_wal_restart_mb)
         collector.WATCH.install()
         collector.tune(settings.gc_young_threshold)
         if settings.gc_freeze:  # everything is imported and set up: what is alive now lives as long as we do
