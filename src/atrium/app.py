@@ -49,6 +49,8 @@ def create_app(*, start_background: bool = True) -> FastAPI:
                 await runtime.stop()
             risk_decision_log.close()  # decisions submitted to the group commit are committed before exit
             get_logger("atrium.app").info("gc_pauses", **collector.WATCH.summary())
+            if (checkpointer := get_db().checkpointer) is not None:
+                checkpointer.report()
 
     app = FastAPI(
         title="Atrium API",

@@ -143,7 +143,7 @@ def test_the_interval_must_be_positive() -> None:
         WalCheckpointer("x.db", interval_s=0)
 
 
-def test_the_app_starts_it_when_it_serves_and_a_batch_job_does_not(path: Path) -> None:
+def test_the_app_starts_it_when_it_serves_and_a_batch_job_does_not(path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
 
     from atrium.app import create_app
@@ -157,6 +157,8 @@ def test_the_app_starts_it_when_it_serves_and_a_batch_job_does_not(path: Path) -
             assert served.checkpointer is not None
             with served.engine.connect() as conn:
                 assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 2 * 65_536
+            capsys.readouterr()
+        assert "wal_checkpoints" in capsys.readouterr().out  # the totals, when the server shuts down
     finally:
         runtime.set_db(previous)
         served.dispose()

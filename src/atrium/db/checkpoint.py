@@ -78,6 +78,10 @@ class WalCheckpointer:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        self.report()
+
+    def report(self) -> None:
+        """Log the totals so far (when the thread stops, and when a server shuts down)."""
         st = self.stats
         log.info("wal_checkpoints", runs=st.runs, restarts=st.restarts, busy=st.busy, errors=st.errors,
                  largest_log_pages=st.largest_log_pages, seconds=round(st.seconds, 3))
