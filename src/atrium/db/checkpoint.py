@@ -58,7 +58,7 @@ class CheckpointStats:
 class WalCheckpointer:
     """Checkpoints one SQLite database file every `interval_s` from a daemon thread (`start`/`stop`)."""
 
-    def __init__(self, path: str, *, interval_s: float = 0.5, restart_frames: int = 16_384,
+    def __init__(self, path: str, *, interval_s: float = 0.5, restart_frames: int = 65_536,
                  busy_ms: int = 100) -> None:
         if interval_s <= 0:
             raise ValueError("interval_s must be positive")
