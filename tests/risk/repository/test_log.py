@@ -78,3 +78,19 @@ def test_positions_are_asked_for_in_chunks_any_number_of_them(session: Any) -> N
     found = repository.events_at(session, wanted)
     assert sorted(row.seq for row in found) == sorted(written.values())
     assert repository.events_at(session, []) == [] and repository.labels_at(session, []) == []
+
+
+def test_the_log_keeps_the_features_with_a_value_and_reads_back_the_whole_vector(session: Any) -> None:
+    from atrium.risk.domain.features import FEATURE_NAMES
+
+    vector = dict.fromkeys(FEATURE_NAMES, float("nan")) | {"amount": 12.34, "card_count_1h": 3.0}
+    stored = repository.loggable_features(vector)
+    assert stored == {"amount": 12.34, "card_count_1h": 3.0}  # a feature without history is left out
+    repository.insert_decisions(session, [_row(7, features=stored)])
+    loaded = session.scalars(select(RiskDecision).where(RiskDecision.id == "rskd_test0007")).one()
+    back = repository.logged_features(loaded)
+    assert list(back) == list(FEATURE_NAMES)  # the vocabulary, in order, as the engine saw it
+    assert back["amount"] == 12.34 and back["card_count_1h"] == 3.0
+    assert all(v != v for k, v in back.items() if k not in stored)  # NaN
+    older = repository.logged_features(RiskDecision(features={"card_count_1h": None}))  # as logged before
+    assert older["card_count_1h"] != older["card_count_1h"]

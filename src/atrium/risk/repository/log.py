@@ -3,7 +3,8 @@ the feature state and training read and write."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import math
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from atrium.kit import clock
 from atrium.kit.ids import new_id
 from atrium.risk.domain.events import RiskEvent
+from atrium.risk.domain.features.names import FEATURE_NAMES
 from atrium.risk.models import (
     RiskDecision,
     RiskLabel,
@@ -40,6 +42,26 @@ def event_of_row(row: Row[Any] | RiskDecision) -> RiskEvent:
         currency=row.currency, customer=row.customer_id, card=row.card, account=row.account,
         device=row.device, payee=row.payee, terminal=row.terminal, ip=row.ip, lat=row.lat, lon=row.lon,
     )
+
+
+def logged_features(row: RiskDecision) -> dict[str, float]:
+    """A logged decision's feature vector over the whole vocabulary (FEATURE_NAMES): the log keeps only
+    the features that had a value (`loggable_features`), so the others are NaN again here, as the engine
+    saw them."""
+    features = dict(_NO_FEATURES)
+    for name, value in (row.features or {}).items():
+        features[name] = math.nan if value is None else float(value)
+    return features
+
+
+def loggable_features(features: Mapping[str, float]) -> dict[str, float]:
+    """What the decision log stores of a feature vector: the features with a value. A feature without
+    history is NaN, and on card traffic most are (payee, device and IP windows): leaving them out halves
+    the row (~6.3 → ~2.7 KB), which SQLite then keeps within one page instead of an overflow chain."""
+    return {name: value for name, value in features.items() if value == value}  # NaN != NaN
+
+
+_NO_FEATURES = dict.fromkeys(FEATURE_NAMES, math.nan)
 
 
 # --- revision ------------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ outcomes it would have changed. Read-only."""
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from datetime import datetime
 
@@ -52,7 +51,7 @@ def backtest(session: Session, expression: str, since: datetime, until: datetime
     examples: list[str] = []
     for row in reversed(rows):  # newest first, for the examples
         env: dict[str, float | str] = event_fields(repository.event_of_row(row))
-        env.update({k: (math.nan if v is None else float(v)) for k, v in row.features.items()})
+        env.update(repository.logged_features(row))
         try:
             hit = program.test(env)
         except RuleNotApplicable:

@@ -100,7 +100,7 @@ def _explain(session: Session, decision: RiskDecision) -> list[Contribution]:
     champion = setup.current(session).champion
     if champion is None or not decision.features:
         return []
-    features = {k: (float("nan") if v is None else float(v)) for k, v in decision.features.items()}
+    features = repository.logged_features(decision)
     return [Contribution(feature=name, value=views.finite_or_none(features.get(name)), contribution=value)
             for name, value in champion.explain(features, k=5)]
 

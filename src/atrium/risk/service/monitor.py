@@ -40,7 +40,6 @@ position (or further than `GAP_SPAN` below the log's end then) waits for the nex
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -78,7 +77,7 @@ def _findings(config: Setup, row: RiskDecision, now: float) -> list[str]:
     codes = [f"list.block.{hit.subject_kind}" for hit in config.lists.match(event, now)
              if hit.list_kind == "block"]
     if row.features:
-        features = {k: (math.nan if v is None else float(v)) for k, v in row.features.items()}
+        features = repository.logged_features(row)
         env: dict[str, float | str] = event_fields(event)
         env.update(features)
         evaluation = config.rules.evaluate(env)
