@@ -249,6 +249,45 @@ def test_submit_async_awaits_the_committed_result(store: Database) -> None:
     assert len(committed(store)) == 10
 
 
+def test_a_batch_wakes_its_loop_once_and_a_cancelled_caller_is_skipped(store: Database) -> None:
+    """The writer hands an event loop all of a batch's outcomes in one call (not one wake-up per unit);
+    failures reach their own caller, and a caller that gave up before the unit ran is simply left out."""
+
+    async def main() -> tuple[list[object], int]:
+        loop = asyncio.get_running_loop()
+        wakes = 0
+        original = loop.call_soon_threadsafe
+
+        def counting(callback, *args, **kwargs):  # type: ignore[no-untyped-def]
+            nonlocal wakes
+            wakes += 1
+            return original(callback, *args, **kwargs)
+
+        loop.call_soon_threadsafe = counting  # type: ignore[method-assign]
+        with GroupCommitter(store, max_batch=64) as gc:
+            release = gated(gc)  # the writer holds the gate's unit: the others queue as one batch
+            tasks = [asyncio.ensure_future(gc.submit_async(put(f"w{i}"))) for i in range(8)]
+            bad = asyncio.ensure_future(gc.submit_async(boom))
+            doomed = asyncio.ensure_future(gc.submit_async(put("doomed")))
+            await asyncio.sleep(0.01)
+            doomed.cancel()
+            await asyncio.sleep(0.01)  # its done-callback cancels the queued unit
+            wakes = 0
+            release.set()
+            results = await asyncio.gather(*tasks, bad, return_exceptions=True)
+        return results, wakes
+
+    results, wakes = asyncio.run(main())
+    assert results[:8] == [f"w{i}" for i in range(8)]
+    assert isinstance(results[8], ValueError)
+    assert wakes == 1
+    assert "doomed" not in committed(store) and len(committed(store)) == 8
+
+
+def boom(session):  # type: ignore[no-untyped-def]
+    raise ValueError("no")
+
+
 def test_close_commits_what_was_submitted_then_refuses_more(store: Database) -> None:
     gc = GroupCommitter(store)
     release = gated(gc)

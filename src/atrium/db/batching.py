@@ -1,21 +1,9 @@
 """Group commit: many units of work, one database transaction, one COMMIT.
 
-Why it beats one transaction per transfer
------------------------------------------
-A transfer is a handful of short statements; what makes it expensive on a general-purpose database is what
-surrounds them. Each COMMIT waits for the write-ahead log to reach the disk (an fsync on PostgreSQL with
-`synchronous_commit=on`, a WAL append on SQLite), and each transaction holds its row locks from its first
-`SELECT … FOR UPDATE` until that COMMIT returns. On a hot account (a merchant, the bank's settlement account)
-every other transfer queues behind that lock for a whole round trip plus an fsync, so throughput on the hot
-row is capped at about one transfer per commit latency, however many clients there are — TigerBeetle's
-argument. A `GroupCommitter` runs the transfers of many callers one after another inside ONE transaction on
-a dedicated writer connection, each in its own SAVEPOINT, then commits once:
-
-- the fsync and the commit round trip are paid once per batch, not once per transfer;
-- a hot row is locked once by one writer and updated by every transfer of the batch in memory, instead of
-  being handed from connection to connection through the lock manager;
-- the writer never waits for a lock held by another client of the same process, so contention turns into
-  a queue in memory (cheap) rather than lock waits in the database (expensive, and deadlock-prone).
+Why: each COMMIT waits for the write-ahead log to reach the disk, and each transaction holds its row locks
+until its COMMIT returns, so a hot account takes about one transfer per commit latency however many clients
+there are. One transaction per batch pays the commit once and locks a hot row once (docs/architecture.md,
+"Group commit", has the whole argument; `atrium bench ledger` measures it).
 
 Isolation of failures
 ---------------------
@@ -27,33 +15,21 @@ every unit of work must be idempotent and re-runnable (the same rule `Database.r
 fails for a non-transient reason (a deferred constraint trigger, a lost connection), the batch is split and
 each unit re-runs in a transaction of its own, so the one bad unit fails alone.
 
-"Answered ⇒ committed"
-----------------------
-A caller is answered (its value or its exception) only after the COMMIT of its batch has returned. This is
-the crash-safety argument:
+"Answered ⇒ committed": a caller gets its value or its exception only after its batch's COMMIT returned
+(a failed unit's exception too: a retried batch re-runs every unit). A crash before the COMMIT answers
+nobody; one after it leaves the usual committed-but-unanswered window, which the idempotent retry closes.
 
-- the process dies before COMMIT: the database rolls the open transaction back; no caller was answered, so
-  no client was told "done" for money that did not move; clients see a dropped connection and retry with the
-  same idempotency key;
-- the process dies after COMMIT, before answering: the transfers are durable but unanswered — exactly the
-  window a one-transaction-per-request server has between its COMMIT and its response; the client's retry
-  with the same idempotency key returns the stored result instead of moving money twice;
-- a failed unit's exception is also withheld until the commit, because a retried batch re-runs every unit
-  and the outcome (say, insufficient funds caused by an earlier unit of the batch) may change.
-
-Writers
--------
-SQLite has one writer at a time, so there exactly one writer thread is allowed. On PostgreSQL several writer
-threads may run batches side by side; their batches are kept disjoint by *conflict keys* that the caller
-declares (`submit(fn, keys=(…))`, e.g. the ledger account ids and the customer id a transfer locks): a unit
-whose keys are held by one writer's queued or running batch joins that writer; a unit whose keys span two
-writers waits until one of them finishes. Disjoint batches never wait on each other's row locks and cannot
-deadlock. Units without keys are spread round robin and rely on the database's locks (and the retry).
+Writers: SQLite allows exactly one writer thread. On PostgreSQL several may run batches side by side, kept
+disjoint by *conflict keys* the caller declares (`submit(fn, keys=(…))`, e.g. the accounts and customer a
+transfer locks): a unit whose keys a writer's queued or running batch holds joins that writer; one whose
+keys span two writers waits until one of them finishes. Disjoint batches never wait on each other's row
+locks and cannot deadlock. Units without keys go round robin and rely on the database's locks and retry.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import threading
 import time
@@ -80,6 +56,7 @@ class _Item:
     request: Any = None
     future: Future[Any] = field(default_factory=Future)
     writer: int = -1
+    waiter: asyncio.Future[Any] | None = None  # submit_async's caller, woken with its batch's (_wake_loops)
 
 
 @dataclass
@@ -98,6 +75,26 @@ class CommitterStats:
     @property
     def mean_batch(self) -> float:
         return self.units / self.batches if self.batches else 0.0
+
+
+def _wake_loops(batch: list[_Item]) -> None:
+    """Hand each event loop its waiters' outcomes (settled futures) in one call."""
+    loops: dict[asyncio.AbstractEventLoop, list[_Item]] = {}
+    for item in batch:
+        if item.waiter is not None:
+            loops.setdefault(item.waiter.get_loop(), []).append(item)
+    for loop, items in loops.items():
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(_settle, items)
+
+
+def _settle(items: list[_Item]) -> None:
+    for item in items:
+        if item.waiter is not None and not item.waiter.done():  # done: cancelled meanwhile
+            if (exc := item.future.exception()) is not None:
+                item.waiter.set_exception(exc)
+            else:
+                item.waiter.set_result(item.future.result())
 
 
 _UNIT_BY_UNIT = object()  # a batch that `apply_batch` does not take as a whole
@@ -121,17 +118,14 @@ class GroupCommitter:
     "take what is queued": while one batch commits, the next one gathers, so batches grow with the load
     without adding latency at low load.
 
-    One writer runs its units one after another, so it also pays each unit's statement round trips one
-    after another; with a single writer the database sits idle while Python works and vice versa. On
-    PostgreSQL `writers=2` or more overlap the two (the conflict keys keep their batches disjoint).
+    One writer pays its units' round trips one after another (the database idles while Python works and
+    vice versa); on PostgreSQL `writers=2` or more overlap the two, their batches kept disjoint by the keys.
 
-    Set-wise batches: PostgreSQL already shares one WAL flush among concurrent COMMITs, so what group commit
-    must save is round trips, and a unit of many statements keeps them. With `apply_batch`, callers may
-    also hand in a `request` (plain data) with their unit; when every unit of a batch has one, the writer
-    first tries `apply_batch(session, requests)` — one set-wise pass, e.g. `ledger.post_transfers`: one
-    lock statement and one multi-row INSERT for the whole batch — in one savepoint, and each caller gets
-    its element of the returned list. If it refuses (any non-transient error), the savepoint is rolled back
-    and the batch runs unit by unit as usual, so one bad request still fails alone.
+    Set-wise batches save what PostgreSQL's shared WAL flush does not: round trips. Callers may hand in a
+    `request` (plain data) with their unit; when every unit of a batch has one, the writer first tries
+    `apply_batch(session, requests)` — one pass, e.g. `ledger.post_transfers`: one lock statement and one
+    multi-row INSERT — in one savepoint, each caller getting its element of the returned list. If it refuses
+    (any non-transient error), the batch runs unit by unit, so one bad request still fails alone.
 
     `prepare_batch` moves work out of the transaction: called with the requests before BEGIN, its result
     is what `apply_batch` gets on every attempt (if it raises, the batch runs unit by unit). On SQLite, whose
@@ -177,12 +171,17 @@ class GroupCommitter:
 
     async def submit_async(self, fn: Callable[[Session], T], *, keys: Iterable[Hashable] = (),
                            request: Any = None) -> T:
-        """The same for an event loop: awaits the committed result without blocking the loop."""
-        return await asyncio.wrap_future(self.submit_future(fn, keys=keys, request=request))
+        """The same for an event loop: awaits the committed result without blocking the loop. A batch's
+        waiters on one loop are woken together (one `call_soon_threadsafe`, not one per unit: each is a
+        write to the loop's wake-up pipe, made by the writer thread between two batches)."""
+        waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        future = self.submit_future(fn, keys=keys, request=request, waiter=waiter)
+        waiter.add_done_callback(lambda w: future.cancel() if w.cancelled() else None)
+        return await waiter
 
     def submit_future(self, fn: Callable[[Session], T], *, keys: Iterable[Hashable] = (),
-                      request: Any = None) -> Future[T]:
-        item = _Item(fn, frozenset(keys), request)
+                      request: Any = None, waiter: asyncio.Future[T] | None = None) -> Future[T]:
+        item = _Item(fn, frozenset(keys), request, waiter=waiter)
         with self._lock:
             if self._closed:
                 raise RuntimeError("the group committer is closed")
@@ -310,6 +309,7 @@ class GroupCommitter:
                     item.future.set_result(value)
                 else:
                     item.future.set_exception(value)
+            _wake_loops(batch)
 
     def _run_batch(self, batch: list[_Item]) -> list[tuple[bool, Any]]:
         st = self.stats
