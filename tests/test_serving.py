@@ -1,5 +1,6 @@
 """`atrium serve --workers N` (atrium.serving): the workers, not the supervising parent, take a burst of
-keep-alive connections, each worker some of them, and a SIGTERM to the parent stops them all cleanly."""
+keep-alive connections, each worker some of them; the risk decider runs beside them; and a SIGTERM to the
+parent stops them all cleanly."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -66,11 +68,20 @@ def test_every_worker_takes_connections_and_sigterm_stops_them_all() -> None:
         pids = {_ask(port, sock)[1] for sock in pool}
         assert len(pids) == 2  # each worker listens on its own socket and serves some of the burst
         assert server.pid not in {int(p) for p in pids}  # the parent only supervises
+        children = _children(server.pid)
+        assert {int(p) for p in pids} < children and len(children) == 3  # the workers and the decider
     finally:
         for sock in pool:
             sock.close()
         server.send_signal(signal.SIGTERM)
         assert server.wait(30) == 0
-    for pid in pids:
+    for pid in children:
         with pytest.raises(ProcessLookupError):
-            os.kill(int(pid), 0)
+            os.kill(pid, 0)
+
+
+def _children(pid: int) -> set[int]:
+    """The processes `pid` started as its workers (Linux /proc), not multiprocessing's resource tracker."""
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        pids = {int(p) for p in f.read().split()}
+    return {p for p in pids if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()}

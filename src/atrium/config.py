@@ -187,6 +187,11 @@ class RiskApiSettings(BaseModel):
     # engine run and pushed both past the card budget (`atrium bench risk`: all fail-policy answers).
     pg_writers: int = Field(default=1, ge=1, le=8)
     max_body_bytes: int = Field(default=8192, ge=1024, le=1_048_576)
+    # `atrium serve --workers N` (N > 1) starts one decider process that decides for every worker
+    # (atrium.risk.endpoints.decider): the feature state and the log's group commit are then one, not N.
+    decider: bool = True
+    # The decider's Unix socket, set for the workers by `atrium serve`; unset: each worker decides itself.
+    decider_socket: str | None = Field(default=None, max_length=100)
     # The server's GIL hand-over interval (sys.setswitchinterval), set by create_app. The event loop,
     # the decision log's writer and the engine thread share one interpreter; at Python's default (5 ms)
     # a thread that wants the GIL back (the loop after each socket call) waits a whole slice, so the engine

@@ -17,14 +17,21 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
+import time
 from typing import Any
 
 import uvicorn
 
+from atrium.config import get_settings
+
 BACKLOG = 2048
+DECIDER_START_S = 60.0
+DECIDER_ENV = "ATRIUM_RISK_API__DECIDER_SOCKET"
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -42,6 +49,28 @@ def _worker(app: str, host: str, port: int, options: dict[str, Any]) -> None:
     server.run(sockets=[_listen(host, port)])
 
 
+def _decider(path: str) -> None:
+    from atrium.risk.endpoints import decider
+
+    decider.main(path)
+
+
+def _start_decider(context: Any) -> tuple[Any, str]:
+    """The decision API's decider process (atrium.risk.endpoints.decider), listening before this returns;
+    the workers find its socket in their environment."""
+    folder = tempfile.mkdtemp(prefix="atrium-")  # 0700: only this user reaches the socket
+    path = os.path.join(folder, "risk-decider.sock")
+    process = context.Process(target=_decider, args=(path,), name="atrium-risk-decider")
+    process.start()
+    deadline = time.monotonic() + DECIDER_START_S
+    while not os.path.exists(path):
+        if not process.is_alive() or time.monotonic() > deadline:
+            raise SystemExit(f"the risk decider did not start (exit code {process.exitcode})")
+        time.sleep(0.05)
+    os.environ[DECIDER_ENV] = path
+    return process, folder
+
+
 def run(app: str, *, host: str, port: int, workers: int, **options: Any) -> None:
     """Serve `app` ("module:attribute") on host:port with `workers` processes; `options` go to
     uvicorn.Config (log_level, access_log, proxy_headers, …)."""
@@ -50,6 +79,8 @@ def run(app: str, *, host: str, port: int, workers: int, **options: Any) -> None
         return
     _listen(host, port).close()  # fail here, once, if the port is taken
     context = multiprocessing.get_context("spawn")
+    decider, folder = (_start_decider(context) if get_settings().risk_api.decider
+                       and not get_settings().risk_api.decider_socket else (None, None))
     processes = [context.Process(target=_worker, args=(app, host, port, options), name=f"atrium-worker-{i}")
                  for i in range(workers)]
     stopping = False
@@ -74,4 +105,12 @@ def run(app: str, *, host: str, port: int, workers: int, **options: Any) -> None
             if not process.is_alive() and process.exitcode and not stopping:
                 code = process.exitcode  # a worker died: stop the others, report it
                 stop(signal.SIGTERM, None)
+        if decider is not None and not decider.is_alive() and not stopping:
+            code = decider.exitcode or 1  # the decider died: stop the workers, report it
+            stop(signal.SIGTERM, None)
+    if decider is not None:  # last: the workers' graceful shutdown may still have sent it decisions
+        if decider.is_alive() and decider.pid is not None:
+            os.kill(decider.pid, signal.SIGTERM)
+        decider.join()
+        shutil.rmtree(folder, ignore_errors=True)
     sys.exit(code)

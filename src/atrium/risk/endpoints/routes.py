@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from atrium.risk import service as risk
 from atrium.risk.channel_clients import ChannelClient
-from atrium.risk.endpoints import log
+from atrium.risk.endpoints import decider, log
 from atrium.risk.endpoints.auth import CurrentChannel, Decider, Labeller, require
 from atrium.risk.endpoints.wire import (
     ChannelClientRead,
@@ -42,7 +42,9 @@ PROBLEMS = {401: {"description": "No channel key, or an unknown or revoked one"}
 async def decide(client: ChannelClient, body: DecisionRequest) -> DecisionRead:
     """The decision for `body`, decided and committed (or the first one, for a retry)."""
     require(client, "risk:decide", body.channel)
-    return await log.current().screen(body.event(client))
+    event = body.event(client)
+    read = await decider.screen(event)  # the server's decider process, when it has one
+    return read if read is not None else await log.current().screen(event)
 
 
 @router.post("/decisions", status_code=201, response_model=DecisionResponse,

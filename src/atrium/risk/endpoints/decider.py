@@ -1,0 +1,313 @@
+"""The decider: one process decides the decision API's transactions for all of a server's workers.
+
+Why
+---
+Each worker process used to decide its own requests with a feature state of its own. Every worker then
+observes every event twice over — its own as it decides them, the others' by reading them back from the
+decision log (`FeatureCache._tail`) — and the workers' writer threads queue for SQLite's one write lock.
+Measured with `atrium bench risk` (two workers, SQLite): ~590 µs of CPU per decision against ~440 µs for one
+worker, so two workers gave ~1.2× one worker's decisions a second, not 2×. With a decider, the workers only
+speak HTTP (parse, authenticate, validate, render) and hand each decision to one process, whose feature
+state sees every event once and whose one group commit logs them all: the work that does not divide
+among workers is done once.
+
+How
+---
+`atrium serve --workers N` (N > 1) starts the decider before the workers (`atrium.serving`) and tells them
+its Unix socket (`risk_api.decider_socket`, 0600, in a private temporary folder). A worker keeps one
+connection to it; requests and answers are frames `(length, request id, kind)` + JSON, answered in any
+order, so one connection carries all of a worker's decisions in flight:
+
+- `SCREEN` carries a `RiskEventIn`; the decider runs `DecisionLog.screen` — the one decision path, the same
+  group commit, "answered ⇒ committed" — and answers `DECIDED` with the `DecisionRead`, or `REFUSED` with
+  the error of a refused request (a changed retry: `SubjectConflict`), which the worker raises as its own
+  (the same class, so the same RFC 9457 problem);
+- anything else going wrong in the decider answers `FAILED`: the worker raises `DeciderFailed` and the
+  request gets the server's usual 500, as a fault of the in-process path would.
+
+When the decider cannot be reached — not started (a single worker, tests, `risk_api.decider_socket`
+unset), not listening yet, or its connection lost — a worker decides in process, exactly as before; that
+path reads other processes' decisions from the log, so the two may mix safely. A decision in flight on a
+lost connection (or one unanswered for `ANSWER_TIMEOUT_S`) may have been committed by the decider: the
+worker's retry in process finds it by its subject and returns it (a replay), never a second decision.
+
+The socket is the process boundary's only door: 0600 in a 0700 folder, so only the server's own user
+reaches it, and a frame larger than `MAX_FRAME` or of an unknown kind drops that connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import signal
+import struct
+import time
+from typing import Any
+
+from atrium.config import get_settings
+from atrium.kit import errors as kit_errors
+from atrium.kit.errors import AtriumError
+from atrium.logs import get_logger
+from atrium.risk import errors as risk_errors
+from atrium.risk.schemas import DecisionRead, RiskEventIn
+
+log = get_logger("atrium.risk.decider")
+
+FRAME = struct.Struct("!IQB")  # payload length, request id, kind
+SCREEN, DECIDED, REFUSED, FAILED = 1, 2, 3, 4
+MAX_FRAME = 1 << 20
+RECONNECT_S = 1.0  # after a failed connection, decide in process this long before trying again
+ANSWER_TIMEOUT_S = 30.0  # a decider this late is stuck: decide in process (a replay if it committed)
+
+
+class DeciderFailed(RuntimeError):
+    """The decider met an unexpected error deciding this request (it logged it)."""
+
+
+class _Lost(Exception):
+    """The connection to the decider is gone; what was in flight is of unknown fate."""
+
+
+async def _frame(reader: asyncio.StreamReader) -> tuple[int, int, bytes]:
+    size, request_id, kind = FRAME.unpack(await reader.readexactly(FRAME.size))
+    if size > MAX_FRAME:
+        raise ConnectionError(f"a frame of {size} bytes")
+    return request_id, kind, await reader.readexactly(size)
+
+
+def _pack(request_id: int, kind: int, payload: bytes) -> bytes:
+    return FRAME.pack(len(payload), request_id, kind) + payload
+
+
+def _refusal(refused: dict[str, Any]) -> AtriumError:
+    """The decider's refusal as the worker's own error: the same class when it is one of risk's or the
+    kit's, else an AtriumError with the same status, code and title (the same problem response)."""
+    name = str(refused.get("error", ""))
+    cls = getattr(risk_errors, name, None) or getattr(kit_errors, name, None)
+    if isinstance(cls, type) and issubclass(cls, AtriumError):
+        return cls(str(refused.get("detail", "")))
+    error = AtriumError(str(refused.get("detail", "")))
+    error.status, error.code, error.title = (int(refused.get("status", 400)), str(refused.get("code", "")),
+                                             str(refused.get("title", "")))
+    return error
+
+
+# ---- the worker's side --------------------------------------------------------------------------------
+
+
+class DeciderClient:
+    """One connection from this process (its event loop) to the decider, shared by all its requests."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.loop = asyncio.get_running_loop()
+        self._writer: asyncio.StreamWriter | None = None
+        self._pending: dict[int, asyncio.Future[tuple[int, bytes]]] = {}
+        self._ids = itertools.count(1)
+        self._connecting = asyncio.Lock()
+        self._retry_at = 0.0
+        self._reader: asyncio.Task[None] | None = None
+
+    async def screen(self, event: RiskEventIn) -> DecisionRead | None:
+        """The decider's decision for `event`, or None: decide it in this process (see the module)."""
+        writer = await self._connection()
+        if writer is None:
+            return None
+        request_id = next(self._ids)
+        answer: asyncio.Future[tuple[int, bytes]] = self.loop.create_future()
+        self._pending[request_id] = answer
+        try:
+            writer.write(_pack(request_id, SCREEN, event.model_dump_json().encode()))
+            kind, body = await asyncio.wait_for(answer, ANSWER_TIMEOUT_S)
+        except (_Lost, ConnectionError, TimeoutError):
+            return None
+        finally:
+            self._pending.pop(request_id, None)
+        if kind == DECIDED:
+            return DecisionRead.model_validate_json(body)
+        refused = json.loads(body)
+        if kind == REFUSED:
+            raise _refusal(refused)
+        raise DeciderFailed(f"the decider failed: {refused.get('error')}")
+
+    async def _connection(self) -> asyncio.StreamWriter | None:
+        if self._writer is not None and not self._writer.is_closing():
+            return self._writer
+        if time.monotonic() < self._retry_at:
+            return None
+        async with self._connecting:
+            if self._writer is not None and not self._writer.is_closing():
+                return self._writer
+            try:
+                reader, writer = await asyncio.open_unix_connection(self.path)
+            except OSError as exc:
+                self._retry_at = time.monotonic() + RECONNECT_S
+                log.warning("risk_decider_unreachable", socket=self.path, error=type(exc).__name__)
+                return None
+            self._writer = writer
+            self._reader = self.loop.create_task(self._read(reader, writer))
+            log.info("risk_decider_connected", socket=self.path)
+            return writer
+
+    async def _read(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                request_id, kind, body = await _frame(reader)
+                answer = self._pending.get(request_id)
+                if answer is not None and not answer.done():
+                    answer.set_result((kind, body))
+        except (asyncio.IncompleteReadError, ConnectionError, struct.error) as exc:
+            if self._pending:
+                log.warning("risk_decider_lost", in_flight=len(self._pending), error=type(exc).__name__)
+        finally:
+            if self._writer is writer:
+                self._writer = None
+                self._retry_at = time.monotonic() + RECONNECT_S
+            writer.close()
+            for answer in list(self._pending.values()):
+                if not answer.done():
+                    answer.set_exception(_Lost())
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            with contextlib.suppress(Exception):
+                await self._writer.wait_closed()
+
+
+_client: DeciderClient | None = None
+
+
+def forget() -> None:
+    """Drop this process's connection to the decider (tests; a new one is made on the next decision)."""
+    global _client
+    if _client is not None and _client._writer is not None:
+        with contextlib.suppress(RuntimeError):  # its event loop is closed: so is the connection
+            _client._writer.close()
+    _client = None
+
+
+async def screen(event: RiskEventIn) -> DecisionRead | None:
+    """The decider's decision for `event`, or None when this process should decide it itself."""
+    global _client
+    path = get_settings().risk_api.decider_socket
+    if not path:
+        return None
+    client = _client
+    if client is None or client.path != path or client.loop is not asyncio.get_running_loop():
+        client = _client = DeciderClient(path)
+    return await client.screen(event)
+
+
+# ---- the decider's side -------------------------------------------------------------------------------
+
+
+class DeciderServer:
+    """Answers workers' SCREEN frames with `DecisionLog.screen` (the module docstring)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._connections: set[asyncio.StreamWriter] = set()
+        self.answered = 0
+
+    async def start(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+        self._server = await asyncio.start_unix_server(self._serve, path=self.path)
+        os.chmod(self.path, 0o600)
+
+    async def stop(self) -> None:
+        """Stop listening, finish and answer the decisions in flight, then close the workers' connections
+        (a worker then decides in process)."""
+        if self._server is not None:
+            self._server.close()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        for writer in list(self._connections):
+            writer.close()
+        await asyncio.sleep(0)  # the connections' readers see the end
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._connections.add(writer)
+        try:
+            while True:
+                request_id, kind, body = await _frame(reader)
+                if kind != SCREEN:
+                    raise ConnectionError(f"an unknown request kind {kind}")
+                task = asyncio.create_task(self._answer(request_id, body, writer))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        except (asyncio.IncompleteReadError, ConnectionError, struct.error) as exc:
+            if not isinstance(exc, asyncio.IncompleteReadError) or exc.partial:
+                log.warning("risk_decider_connection_dropped", error=type(exc).__name__)
+        finally:
+            self._connections.discard(writer)
+            writer.close()
+
+    async def _answer(self, request_id: int, body: bytes, writer: asyncio.StreamWriter) -> None:
+        from atrium.risk.endpoints import log as decision_log
+
+        try:
+            read = await decision_log.current().screen(RiskEventIn.model_validate_json(body))
+            kind, payload = DECIDED, read.model_dump_json().encode()
+        except AtriumError as exc:
+            kind, payload = REFUSED, json.dumps({"error": type(exc).__name__, "detail": exc.detail,
+                                                 "status": exc.status, "code": exc.code,
+                                                 "title": exc.title}).encode()
+        except Exception as exc:  # the worker answers 500, as the in-process path would
+            log.exception("risk_decider_failed", error=type(exc).__name__)
+            kind, payload = FAILED, json.dumps({"error": type(exc).__name__}).encode()
+        self.answered += 1
+        if not writer.is_closing():
+            writer.write(_pack(request_id, kind, payload))
+
+
+def main(path: str) -> None:
+    """The decider process (started by `atrium.serving`): serve until SIGTERM, then finish and commit what
+    is in flight. SIGINT is ignored: Ctrl-C reaches the whole process group, and the decider must outlive
+    the workers' graceful shutdown, which may still send it decisions; the supervisor sends SIGTERM once
+    they are gone."""
+    import sys
+
+    from atrium.db.runtime import get_db
+    from atrium.kit import collector
+    from atrium.logs import configure_logging
+    from atrium.risk.endpoints import log as decision_log
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    settings = get_settings()
+    configure_logging(settings.log_level, json_logs=settings.log_json)
+    if settings.risk_api.gil_switch_ms:
+        sys.setswitchinterval(settings.risk_api.gil_switch_ms / 1000)
+    db = get_db()
+    db.checkpoint_in_background(settings.database.sqlite_checkpoint_ms,
+                                settings.database.sqlite_wal_restart_mb)
+    collector.WATCH.install()
+    collector.tune(settings.gc_young_threshold)
+
+    async def serve() -> None:
+        server = DeciderServer(path)
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        await server.start()
+        if settings.gc_freeze:  # imported and set up: what is alive now lives as long as the process
+            collector.freeze_static_heap()
+        log.info("risk_decider_started", socket=path, pid=os.getpid())
+        await stop.wait()
+        await server.stop()
+        decision_log.close()
+        log.info("risk_decider_stopped", answered=server.answered)
+
+    try:
+        asyncio.run(serve())
+    finally:
+        if (checkpointer := db.checkpointer) is not None:
+            checkpointer.report()
+        db.dispose()

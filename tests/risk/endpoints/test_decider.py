@@ -1,0 +1,175 @@
+"""The decider (atrium.risk.endpoints.decider): a worker hands its decisions to one process over a Unix
+socket and answers exactly as if it had decided them itself; without the decider, or when its connection
+is lost, the worker decides in process, and a decision the decider committed is replayed, never made
+twice."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import struct
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from atrium.app import create_app
+from atrium.config import get_settings
+from atrium.risk import channel_clients
+from atrium.risk import service as risk
+from atrium.risk.endpoints import decider, install, log
+from atrium.risk.service import setup, state
+from tests.risk.test_endpoints import URL, auth, authorisation, issue, problem
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process() -> Iterator[None]:
+    for reset in (state.reset, setup.clear, channel_clients.key_cache.clear, decider.forget):
+        reset()
+    yield
+    log.close()
+    for reset in (state.reset, setup.clear, channel_clients.key_cache.clear, decider.forget):
+        reset()
+
+
+@pytest.fixture(scope="module")
+def app():  # type: ignore[no-untyped-def]
+    app = create_app(start_background=False)
+    install(app)
+    return app
+
+
+@pytest.fixture()
+def socket_path(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Where the workers look for the decider (a short path: a Unix socket's is at most 107 bytes)."""
+    folder = tempfile.mkdtemp(prefix="atrium-test-")
+    path = str(Path(folder) / "decider.sock")
+    monkeypatch.setattr(get_settings().risk_api, "decider_socket", path)
+    yield path
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(app, scenario: Callable[[httpx.AsyncClient], Awaitable[Any]]) -> Any:  # type: ignore[no-untyped-def]
+    """`scenario` against the app on one event loop (the decider, when a test starts one, shares it)."""
+
+    async def main() -> Any:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            return await scenario(http)
+
+    return asyncio.run(main())
+
+
+def test_decisions_go_through_the_decider_and_are_answered_as_in_process(app, db, socket_path) -> None:  # type: ignore[no-untyped-def]
+    client, key = issue(db)
+
+    async def scenario(http: httpx.AsyncClient) -> tuple[list[httpx.Response], int]:
+        server = decider.DeciderServer(socket_path)
+        await server.start()
+        try:
+            first = await http.post(URL, json=authorisation(), headers=auth(key))
+            again = await http.post(URL, json=authorisation(), headers=auth(key))
+            changed = await http.post(URL, json=authorisation(amount_minor=99), headers=auth(key))
+            zh = await http.post(URL, json=authorisation(transaction_id="T-zh"),
+                                 headers=auth(key, **{"Accept-Language": "zh"}))
+        finally:
+            await server.stop()
+        return [first, again, changed, zh], server.answered
+
+    (first, again, changed, zh), answered = run(app, scenario)
+    assert first.status_code == 201, first.text
+    assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
+    assert again.json() | {"replayed": False} == first.json()
+    problem(changed, 409, "risk-subject-reused")  # the decider's refusal, raised by the worker as its own
+    assert zh.status_code == 201 and zh.headers["content-language"] == "zh"
+    assert answered >= 4  # every one was decided (or refused) by the decider
+    with db.read_session() as s:
+        logged = risk.decision_for_subject(s, "card", client.namespace("T-0001"))
+    assert logged is not None and logged.id == first.json()["id"]
+
+
+def test_without_a_decider_the_worker_decides_itself(app, db, socket_path) -> None:  # type: ignore[no-untyped-def]
+    _, key = issue(db)  # nothing listens on socket_path
+
+    async def scenario(http: httpx.AsyncClient) -> httpx.Response:
+        return await http.post(URL, json=authorisation(), headers=auth(key))
+
+    r = run(app, scenario)
+    assert r.status_code == 201, r.text
+
+
+def test_a_decider_that_stops_leaves_its_decisions_to_be_replayed(app, db, socket_path) -> None:  # type: ignore[no-untyped-def]
+    client, key = issue(db)
+
+    async def scenario(http: httpx.AsyncClient) -> tuple[httpx.Response, httpx.Response, int]:
+        server = decider.DeciderServer(socket_path)
+        await server.start()
+        first = await http.post(URL, json=authorisation(), headers=auth(key))
+        await server.stop()
+        await asyncio.sleep(0)  # the worker's reader sees the connection close
+        retry = await http.post(URL, json=authorisation(), headers=auth(key))
+        return first, retry, server.answered
+
+    first, retry, answered = run(app, scenario)
+    assert answered == 1 and first.status_code == 201
+    assert retry.status_code == 200 and retry.json()["id"] == first.json()["id"]  # in process: a replay
+    with db.read_session() as s:
+        assert risk.decision_for_subject(s, "card", client.namespace("T-0001")).id == first.json()["id"]
+
+
+def test_a_connection_lost_after_the_commit_never_decides_twice(app, db, socket_path) -> None:  # type: ignore[no-untyped-def]
+    """The decider commits the decision and goes away before answering: the worker, left without an
+    answer, decides in process — and finds the decision by its subject, so there is still one."""
+    client, key = issue(db)
+
+    async def scenario(http: httpx.AsyncClient) -> httpx.Response:
+        async def commit_then_vanish(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            _request_id, _kind, body = await decider._frame(reader)
+            await log.current().screen(decider.RiskEventIn.model_validate_json(body))  # committed
+            writer.close()  # … and no answer
+
+        server = await asyncio.start_unix_server(commit_then_vanish, path=socket_path)
+        try:
+            return await http.post(URL, json=authorisation(), headers=auth(key))
+        finally:
+            server.close()
+
+    r = run(app, scenario)
+    assert r.status_code in (200, 201), r.text
+    with db.read_session() as s:
+        logged = risk.decision_for_subject(s, "card", client.namespace("T-0001"))
+    assert logged is not None and logged.id == r.json()["id"]
+
+
+def test_a_malformed_frame_drops_that_connection_only(db, socket_path) -> None:  # type: ignore[no-untyped-def]
+    async def scenario() -> tuple[bytes, bool]:
+        server = decider.DeciderServer(socket_path)
+        await server.start()
+        try:
+            reader, writer = await asyncio.open_unix_connection(socket_path)
+            writer.write(struct.pack("!IQB", decider.MAX_FRAME + 1, 1, decider.SCREEN))  # too large
+            dropped = await asyncio.wait_for(reader.read(), 5)
+            reader2, writer2 = await asyncio.open_unix_connection(socket_path)  # the decider still serves
+            writer2.write(decider._pack(2, 99, b"{}"))  # an unknown kind
+            dropped2 = await asyncio.wait_for(reader2.read(), 5)
+            writer.close()
+            writer2.close()
+            return dropped + dropped2, server._server is not None and server._server.is_serving()
+        finally:
+            await server.stop()
+
+    data, serving = asyncio.run(scenario())
+    assert data == b"" and serving  # closed without an answer; the server kept listening
+
+
+def test_a_refusal_comes_back_as_the_same_problem() -> None:
+    from atrium.risk.errors import SubjectConflict
+
+    known = decider._refusal({"error": "SubjectConflict", "detail": "card T-1 was decided with others"})
+    assert isinstance(known, SubjectConflict) and known.detail.startswith("card T-1")
+    other = decider._refusal({"error": "SomethingNew", "detail": "no", "status": 422, "code": "nope",
+                              "title": "Not here"})
+    assert (other.status, other.code, other.title, other.detail) == (422, "nope", "Not here", "no")
