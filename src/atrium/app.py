@@ -21,6 +21,17 @@ from atrium.web import staff as staff_console
 from atrium.web.api.router import api
 
 
+def _preload_risk() -> None:
+    """`risk.service.setup.preload`, at start-up: a first payment or sign-in then does not import LightGBM
+    (1.7 s) while it waits. A database not migrated yet is logged and left for the first decision."""
+    from atrium.risk.service import setup as risk_setup
+
+    try:
+        risk_setup.preload(get_db())
+    except Exception as exc:  # noqa: BLE001 - the server still starts; the first decision loads it
+        get_logger("atrium.app").warning("risk_preload_failed", error=type(exc).__name__)
+
+
 def create_app(*, start_background: bool = True) -> FastAPI:
     settings = get_settings()
     configure_logging(settings.log_level, json_logs=settings.log_json)
@@ -35,6 +46,7 @@ def create_app(*, start_background: bool = True) -> FastAPI:
         # before the background threads start, so the pool it renews has nothing checked out.
         get_db().checkpoint_in_background(settings.database.sqlite_checkpoint_ms,
                                           settings.database.sqlite_wal_restart_mb)
+        _preload_risk()  # the model library and configuration, before the first decision needs them
         runtime = BackgroundRuntime(settings) if start_background else None
         if runtime:
             await runtime.start()

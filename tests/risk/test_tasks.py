@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -51,6 +52,39 @@ def test_the_monitor_job_commits_its_alerts(db) -> None:  # type: ignore[no-unty
     assert tasks.monitor_job(db).checked == 0
     with db.session() as s:
         assert service.count_open(s) == 1
+
+
+def test_the_monitor_loads_its_model_before_taking_the_write_lock(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The model (and LightGBM's import, 1.7 s) is loaded in a read transaction: inside a batch's write
+    transaction it held SQLite's write lock, which every decision waits for."""
+    with db.unit_of_work() as s:
+        service.bootstrap_model(s, customers=40, days=20)
+        service.screen(s, RiskEventIn(channel="card", subject_ref="auth_1", card_ref="card_1",
+                                      customer_id="cust_1", amount_minor=100))
+    setup.clear()  # a process that never decided: the monitor is its first use of the model
+    writing = False
+    loads: list[bool] = []
+    unit_of_work, load = db.unit_of_work, setup._load
+
+    @contextmanager
+    def watched_unit_of_work():  # type: ignore[no-untyped-def]
+        nonlocal writing
+        with unit_of_work() as session:
+            writing = True
+            try:
+                yield session
+            finally:
+                writing = False
+
+    def watched_load(session, stamp):  # type: ignore[no-untyped-def]
+        loads.append(writing)
+        return load(session, stamp)
+
+    monkeypatch.setattr(db, "unit_of_work", watched_unit_of_work)
+    monkeypatch.setattr(setup, "_load", watched_load)
+    tasks.monitor_job(db)
+    assert loads == [False]  # loaded once, outside any write transaction
+    assert setup._scorers  # the champion's scorer, cached for the batches
 
 
 def test_retraining_waits_for_labels_and_then_for_its_interval(db, frozen, monkeypatch) -> None:  # type: ignore[no-untyped-def]

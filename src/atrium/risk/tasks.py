@@ -24,6 +24,7 @@ from atrium.logs import get_logger
 from atrium.risk import service
 from atrium.risk.errors import NotEnoughLabels
 from atrium.risk.schemas import ModelRead
+from atrium.risk.service import setup
 from atrium.runtime import job
 
 log = get_logger("atrium.risk.tasks")
@@ -33,6 +34,7 @@ log = get_logger("atrium.risk.tasks")
 def monitor_job(db: Database, *, max_batches: int = 20) -> service.MonitorReport:
     total = service.MonitorReport()
     size = get_settings().risk.monitor_batch
+    setup.preload(db)  # not inside the batches' write transactions (SQLite's write lock: every decision's)
     for _ in range(max_batches):
         report = db.run(lambda s: service.monitor(s, limit=size))
         total.checked += report.checked

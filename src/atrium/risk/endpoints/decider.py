@@ -280,6 +280,7 @@ def main(path: str) -> None:
     from atrium.kit import collector
     from atrium.logs import configure_logging
     from atrium.risk.endpoints import log as decision_log
+    from atrium.risk.service import setup
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     settings = get_settings()
@@ -289,6 +290,7 @@ def main(path: str) -> None:
     db = get_db()
     db.checkpoint_in_background(settings.database.sqlite_checkpoint_ms,
                                 settings.database.sqlite_wal_restart_mb)
+    setup.preload(db)  # LightGBM's import (1.7 s) before the first card decision, not during it
     collector.WATCH.install()
     collector.tune(settings.gc_young_threshold)
 
