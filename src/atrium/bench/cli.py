@@ -188,6 +188,47 @@ def auth(
         raise typer.Exit(1)
 
 
+@bench_app.command("risk-ab")
+def risk_ab(
+    a: str = typer.Option(..., "--a", help="variant A, name:KEY=VALUE,… (the server's extra environment)"),
+    b: str = typer.Option(..., "--b", help="variant B, e.g. decider:ATRIUM_RISK_API__DECIDER=true"),
+    json_out: Path = typer.Option(None, "--json", help="write the results as JSON here"),
+    rounds: int = typer.Option(6, min=1, help="bursts per variant, alternating A-B, B-A, …"),
+    seconds: float = typer.Option(4.0, min=0.5, help="measured seconds per burst"),
+    workers: int = typer.Option(2, min=1, help="worker processes per server"),
+    connections: int = typer.Option(64, min=1, help="concurrent connections per server"),
+    database: str = typer.Option("sqlite", help="sqlite or postgresql (a database per variant)"),
+    warm_rows: int = typer.Option(30_000, min=0, help="untimed decisions per server before the rounds"),
+    data: Path = typer.Option(None, help="the handbook's transactions (default: ../shared/data)"),
+) -> None:
+    """Two variants of the decision API's server at once, in alternating bursts: the median ratio B ÷ A
+    over the rounds compares them on a machine whose speed drifts."""
+    from atrium.bench import risk_ab as bench
+    from atrium.bench.report import Reporter, write_json
+
+    try:
+        variants = bench.Variant.parse(a), bench.Variant.parse(b)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    extra = {"data": data} if data else {}
+    cfg = bench.RiskAbConfig(*variants, rounds=rounds, seconds=seconds, workers=workers,
+                             connections=connections, database=database, warm_rows=warm_rows, **extra)
+    with Reporter() as reporter:
+        doc = bench.run(cfg, reporter)
+    for row in doc["rounds"]:
+        typer.echo(f"round {row['round']}: " + ", ".join(
+            f"{name} {row[name]['decisions_per_s']:,.0f}/s p99 {row[name]['p99_ms']} ms"
+            for name in row["order"]))
+    for name, s in doc["summary"].items():
+        typer.echo(f"{name}: median {s['median_decisions_per_s']:,.0f}/s, "
+                   f"median p99 {s['median_p99_ms']} ms, {s['fallbacks']} fail-policy answers")
+    ratio = doc["ratio_b_to_a"]
+    typer.echo(f"{cfg.b.name} ÷ {cfg.a.name}: median {ratio['median']} (per round {ratio['per_round']}); "
+               f"answered = logged: {doc['all_answered_logged']}")
+    if json_out:
+        write_json(doc, json_out)
+
+
 @bench_app.command("risk")
 def risk(
     json_out: Path = typer.Option(None, "--json", help="write the results as JSON here, e.g. "

@@ -1,0 +1,36 @@
+"""`atrium bench risk-ab` at tiny sizes: two real servers take turns, each round names both variants, the
+ratio is B ÷ A, and every answered decision is in its own server's log. Not a performance test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from atrium.bench.report import Reporter
+from atrium.bench.risk_ab import RiskAbConfig, Variant, run
+
+
+def test_a_variant_is_a_name_and_an_environment() -> None:
+    assert Variant.parse("old:ATRIUM_RISK_API__DECIDER=false,PYTHONPATH=/x/src") == Variant(
+        "old", {"ATRIUM_RISK_API__DECIDER": "false", "PYTHONPATH": "/x/src"})
+    assert Variant.parse("new:") == Variant("new", {})
+    for bad in ("no colon=1", ":KEY=1", "x:KEY", "x:=1"):
+        with pytest.raises(ValueError):
+            Variant.parse(bad)
+
+
+@pytest.mark.database_independent
+def test_two_servers_take_turns_and_every_answer_is_logged(tmp_path: Path) -> None:
+    cfg = RiskAbConfig(Variant.parse("own:ATRIUM_RISK_API__DECIDER=false"), Variant.parse("decider:"),
+                       rounds=2, seconds=0.6, warmup=0.2, connections=4, workers=2, warm_rows=30,
+                       data=None, traffic_rows=300, model=False, var_dir=tmp_path)
+    with Reporter(quiet=True) as reporter:
+        doc = run(cfg, reporter)
+    assert [row["order"] for row in doc["rounds"]] == [["own", "decider"], ["decider", "own"]]
+    for row in doc["rounds"]:
+        for name in ("own", "decider"):
+            assert row[name]["errors"] == 0 and row[name]["decisions_per_s"] > 0
+    assert len(doc["ratio_b_to_a"]["per_round"]) == 2 and doc["ratio_b_to_a"]["median"] > 0
+    assert doc["all_answered_logged"], doc["checks"]
+    assert all(check["answered"] > 30 for check in doc["checks"].values())
