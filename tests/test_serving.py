@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from atrium import serving
 from atrium.bench.api import free_port
 
 
@@ -85,3 +86,45 @@ def _children(pid: int) -> set[int]:
     with open(f"/proc/{pid}/task/{pid}/children") as f:
         pids = {int(p) for p in f.read().split()}
     return {p for p in pids if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()}
+
+
+class _Stuck:
+    """A decider process that never opens its socket."""
+
+    exitcode = None
+
+    def __init__(self, **_kwargs: object) -> None:
+        self.alive, self.terminated = False, False
+
+    def start(self) -> None:
+        self.alive = True
+
+    def is_alive(self) -> bool:
+        return self.alive
+
+    def terminate(self) -> None:
+        self.alive, self.terminated = False, True
+
+    def join(self, _timeout: float | None = None) -> None:
+        pass
+
+
+def test_a_decider_that_does_not_start_is_stopped_and_leaves_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[_Stuck] = []
+    folders: list[str] = []
+
+    class Context:
+        def Process(self, **kwargs: object) -> _Stuck:  # noqa: N802 - multiprocessing's name
+            started.append(_Stuck(**kwargs))
+            return started[-1]
+
+    real_mkdtemp = serving.tempfile.mkdtemp
+    def mkdtemp(**kwargs: str) -> str:
+        folders.append(real_mkdtemp(**kwargs))
+        return folders[-1]
+
+    monkeypatch.setattr(serving.tempfile, "mkdtemp", mkdtemp)
+    monkeypatch.setattr(serving, "DECIDER_START_S", 0.2)
+    with pytest.raises(SystemExit, match="did not start"):
+        serving._start_decider(Context())
+    assert started[0].terminated and not Path(folders[0]).exists()

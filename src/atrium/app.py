@@ -15,21 +15,11 @@ from atrium.logs import configure_logging, get_logger
 from atrium.risk import endpoints as risk_endpoints
 from atrium.risk import seams as risk_seams
 from atrium.risk.endpoints import log as risk_decision_log
+from atrium.risk.service import setup as risk_setup
 from atrium.web import life as life_app
 from atrium.web import mobile, oauth2, problems, security_headers
 from atrium.web import staff as staff_console
 from atrium.web.api.router import api
-
-
-def _preload_risk() -> None:
-    """`risk.service.setup.preload`, at start-up: a first payment or sign-in then does not import LightGBM
-    (1.7 s) while it waits. A database not migrated yet is logged and left for the first decision."""
-    from atrium.risk.service import setup as risk_setup
-
-    try:
-        risk_setup.preload(get_db())
-    except Exception as exc:  # noqa: BLE001 - the server still starts; the first decision loads it
-        get_logger("atrium.app").warning("risk_preload_failed", error=type(exc).__name__)
 
 
 def create_app(*, start_background: bool = True) -> FastAPI:
@@ -46,7 +36,8 @@ def create_app(*, start_background: bool = True) -> FastAPI:
         # before the background threads start, so the pool it renews has nothing checked out.
         get_db().checkpoint_in_background(settings.database.sqlite_checkpoint_ms,
                                           settings.database.sqlite_wal_restart_mb)
-        _preload_risk()  # the model library and configuration, before the first decision needs them
+        # The model library and configuration, before a first payment or sign-in waits for them.
+        risk_setup.preload_at_start(get_db())
         runtime = BackgroundRuntime(settings) if start_background else None
         if runtime:
             await runtime.start()

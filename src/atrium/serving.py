@@ -63,10 +63,17 @@ def _start_decider(context: Any) -> tuple[Any, str]:
     process = context.Process(target=_decider, args=(path,), name="atrium-risk-decider")
     process.start()
     deadline = time.monotonic() + DECIDER_START_S
-    while not os.path.exists(path):
-        if not process.is_alive() or time.monotonic() > deadline:
-            raise SystemExit(f"the risk decider did not start (exit code {process.exitcode})")
-        time.sleep(0.05)
+    try:
+        while not os.path.exists(path):
+            if not process.is_alive() or time.monotonic() > deadline:
+                raise SystemExit(f"the risk decider did not start (exit code {process.exitcode})")
+            time.sleep(0.05)
+    except BaseException:  # it did not start, or Ctrl-C meanwhile: leave no process (it ignores SIGINT)
+        if process.is_alive():
+            process.terminate()
+        process.join(10)
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     os.environ[DECIDER_ENV] = path
     return process, folder
 

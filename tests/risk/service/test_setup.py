@@ -27,3 +27,18 @@ def test_policy_overrides_apply_field_by_field(risk_settings) -> None:  # type: 
     risk_settings(policies={"card": {"timeout_ms": 15}})
     card = setup.policies()["card"]
     assert card.timeout_ms == 15 and card.on_timeout == "allow"  # the rest stays the default
+
+
+def test_a_starting_process_preloads_and_shrugs_off_a_database_not_migrated_yet(db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    from atrium.db.session import Database
+
+    setup.clear()
+    setup.preload_at_start(db)
+    assert "lightgbm" in sys.modules  # imported before any decision waits for it
+    empty = Database(f"sqlite:///{tmp_path / 'empty.db'}")  # no tables: `atrium migrate` has not run
+    try:
+        setup.preload_at_start(empty)  # logged (risk_preload_failed); the process starts anyway
+    finally:
+        empty.dispose()

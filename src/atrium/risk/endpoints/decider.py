@@ -290,7 +290,7 @@ def main(path: str) -> None:
     db = get_db()
     db.checkpoint_in_background(settings.database.sqlite_checkpoint_ms,
                                 settings.database.sqlite_wal_restart_mb)
-    setup.preload(db)  # LightGBM's import (1.7 s) before the first card decision, not during it
+    setup.preload_at_start(db)  # LightGBM's import (1.7 s) before the first card decision, not during it
     collector.WATCH.install()
     collector.tune(settings.gc_young_threshold)
 

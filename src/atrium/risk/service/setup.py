@@ -115,6 +115,15 @@ def preload(db: Database) -> Setup:
         return current(session)
 
 
+def preload_at_start(db: Database) -> None:
+    """`preload` for a process that is starting (a server worker, the decider): a database that is not
+    migrated yet, or not reachable, is logged and left to the first decision, and the process starts."""
+    try:
+        preload(db)
+    except Exception as exc:  # noqa: BLE001 - start anyway; the first decision loads it
+        log.warning("risk_preload_failed", error=type(exc).__name__)
+
+
 def clear() -> None:
     """Forget every cached configuration and model (tests)."""
     global _last
