@@ -23,7 +23,7 @@ from atrium.risk import channel_clients
 from atrium.risk import service as risk
 from atrium.risk.domain.decide import Decision
 from atrium.risk.domain.events import RiskEvent
-from atrium.risk.endpoints import DecisionFastPath, install, log
+from atrium.risk.endpoints import DecisionFastPath, log
 from atrium.risk.schemas import ListEntryCreate
 from atrium.risk.service import setup, state
 from tests.web import _hypothesis_compat
@@ -40,13 +40,6 @@ def _fresh_process() -> Iterator[None]:
     log.close()
     for reset in (state.reset, setup.clear, channel_clients.key_cache.clear):
         reset()
-
-
-@pytest.fixture(scope="module")
-def app():  # type: ignore[no-untyped-def]
-    app = create_app(start_background=False)
-    install(app)
-    return app
 
 
 @pytest.fixture()

@@ -16,11 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from atrium.app import create_app
 from atrium.config import get_settings
 from atrium.risk import channel_clients
 from atrium.risk import service as risk
-from atrium.risk.endpoints import decider, install, log
+from atrium.risk.endpoints import decider, log
 from atrium.risk.service import setup, state
 from tests.risk.test_endpoints import URL, auth, authorisation, issue, problem
 
@@ -33,13 +32,6 @@ def _fresh_process() -> Iterator[None]:
     log.close()
     for reset in (state.reset, setup.clear, channel_clients.key_cache.clear, decider.forget):
         reset()
-
-
-@pytest.fixture(scope="module")
-def app():  # type: ignore[no-untyped-def]
-    app = create_app(start_background=False)
-    install(app)
-    return app
 
 
 @pytest.fixture()

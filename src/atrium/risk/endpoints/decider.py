@@ -171,11 +171,11 @@ class DeciderClient:
                 if not answer.done():
                     answer.set_exception(_Lost())
 
-    async def close(self) -> None:
+    def close(self) -> None:
+        """Close the connection (its reader then fails what is in flight: those decide in process)."""
         if self._writer is not None:
-            self._writer.close()
-            with contextlib.suppress(Exception):
-                await self._writer.wait_closed()
+            with contextlib.suppress(RuntimeError):  # its event loop is closed: so is the connection
+                self._writer.close()
 
 
 _client: DeciderClient | None = None
@@ -184,9 +184,8 @@ _client: DeciderClient | None = None
 def forget() -> None:
     """Drop this process's connection to the decider (tests; a new one is made on the next decision)."""
     global _client
-    if _client is not None and _client._writer is not None:
-        with contextlib.suppress(RuntimeError):  # its event loop is closed: so is the connection
-            _client._writer.close()
+    if _client is not None:
+        _client.close()
     _client = None
 
 
