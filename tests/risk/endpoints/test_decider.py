@@ -165,3 +165,43 @@ def test_a_refusal_comes_back_as_the_same_problem() -> None:
     other = decider._refusal({"error": "SomethingNew", "detail": "no", "status": 422, "code": "nope",
                               "title": "Not here"})
     assert (other.status, other.code, other.title, other.detail) == (422, "nope", "Not here", "no")
+
+
+def test_frames_however_a_read_cuts_them_are_each_answered_once(db, socket_path) -> None:  # type: ignore[no-untyped-def]
+    """The decider parses every frame a read brings and keeps a partial one for the next read: three
+    requests in one write, the last cut in two, a fourth whose body does not validate — four answers, each
+    with its own request id, and the three valid ones are logged."""
+    events = [decider.RiskEventIn(channel="card", subject_ref=f"cut:{i}", amount_minor=1_000 + i,
+                                  card_ref=f"card-{i}", terminal_id="term-1") for i in range(3)]
+    frames = [decider._pack(10 + i, decider.SCREEN, e.model_dump_json().encode())
+              for i, e in enumerate(events)]
+    frames.append(decider._pack(13, decider.SCREEN, b'{"channel": "card"}'))  # no subject: FAILED
+
+    async def scenario() -> dict[int, tuple[int, bytes]]:
+        server = decider.DeciderServer(socket_path)
+        await server.start()
+        try:
+            reader, writer = await asyncio.open_unix_connection(socket_path)
+            joined = b"".join(frames[:3])
+            writer.write(joined[:-7])  # the third frame's last bytes come with the next write
+            await writer.drain()
+            await asyncio.sleep(0.05)
+            writer.write(joined[-7:] + frames[3])
+            answers = {}
+            while len(answers) < 4:
+                request_id, kind, body = await asyncio.wait_for(decider._frame(reader), 10)
+                assert request_id not in answers
+                answers[request_id] = (kind, body)
+            writer.close()
+            return answers
+        finally:
+            await server.stop()
+
+    answers = asyncio.run(scenario())
+    assert sorted(answers) == [10, 11, 12, 13]
+    assert [answers[10 + i][0] for i in range(3)] == [decider.DECIDED] * 3
+    for i in range(3):
+        assert decider.DecisionRead.model_validate_json(answers[10 + i][1]).subject_ref == f"cut:{i}"
+    assert answers[13][0] == decider.FAILED
+    with db.read_session() as s:
+        assert [risk.decision_for_subject(s, "card", f"cut:{i}") is not None for i in range(3)] == [True] * 3

