@@ -229,6 +229,45 @@ def risk_ab(
         write_json(doc, json_out)
 
 
+@bench_app.command("risk-decider")
+def risk_decider(
+    json_out: Path = typer.Option(None, "--json", help="write the results as JSON here, e.g. "
+                                                       "bench/results/risk-decider.json"),
+    rounds: int = typer.Option(5, min=1, help="bursts per side, alternating chain and decider"),
+    decisions: int = typer.Option(4_000, min=32, help="decisions per side and round"),
+    warm_rows: int = typer.Option(10_000, min=0, help="untimed decisions per side first"),
+    in_flight: int = typer.Option(64, min=1, help="requests outstanding at the decider"),
+    decider_env: str = typer.Option("", help="the decider's extra environment, KEY=VALUE,… (e.g. "
+                                             "PYTHONPATH=/tmp/old/src: another checkout's decider)"),
+    data: Path = typer.Option(None, help="the handbook's transactions (default: ../shared/data)"),
+) -> None:
+    """The decider process's CPU per decision against the decision chain it runs, in this process (SQLite,
+    no HTTP): what the process boundary costs."""
+    from atrium.bench import risk_decider as bench
+    from atrium.bench.report import Reporter, write_json
+    from atrium.bench.risk_ab import Variant
+
+    try:
+        env = Variant.parse(f"decider:{decider_env}").env
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    extra = {"data": data} if data else {}
+    cfg = bench.RiskDeciderConfig(rounds=rounds, decisions=decisions, warm_rows=warm_rows,
+                                  in_flight=in_flight, decider_env=env, **extra)
+    with Reporter() as reporter:
+        doc = bench.run(cfg, reporter)
+    for row in doc["rounds"]:
+        typer.echo(f"round {row['round']}: chain {row['chain_cpu_us']:.0f} µs/decision, decider "
+                   f"{row['decider_cpu_us']:.0f} µs ({row['decider_decisions_per_s']:,.0f}/s at "
+                   f"{row['decider_cores']} cores), client {row['client_cpu_us']:.0f} µs: ×{row['ratio']}")
+    s = doc["summary"]
+    typer.echo(f"median: chain {s['chain_cpu_us']:.0f} µs, decider {s['decider_cpu_us']:.0f} µs "
+               f"(×{s['ratio']}), {s['decider_decisions_per_s']:,.0f} decisions/s; "
+               f"answered = logged: {doc['all_answered_logged']}")
+    if json_out:
+        write_json(doc, json_out)
+
+
 @bench_app.command("risk")
 def risk(
     json_out: Path = typer.Option(None, "--json", help="write the results as JSON here, e.g. "

@@ -50,14 +50,7 @@ class RiskServer:
 
     def cpu_seconds(self) -> float:
         """utime + stime of the server and its worker processes (Linux /proc)."""
-        total = 0.0
-        for pid in (self.proc.pid, *_children(self.proc.pid)):
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-            except (OSError, IndexError, ValueError):
-                continue
-        return total
+        return sum(process_cpu_seconds(pid) for pid in (self.proc.pid, *_children(self.proc.pid)))
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -67,6 +60,15 @@ class RiskServer:
             self.proc.kill()
             self.proc.wait(5)
         self._log.close()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (Linux /proc); 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def _children(pid: int) -> list[int]:

@@ -225,13 +225,10 @@ async def screen(event: RiskEventIn) -> DecisionRead | None:
 class DeciderServer:
     """Answers workers' SCREEN frames with the decision log (the module docstring).
 
-    Without a task per request: a connection parses every frame a read brought (`_Connection`), submits
-    each event to the group commit (`DecisionLog.submit`) and answers from the future's callback, and the
-    answers that one turn of the event loop settled — a batch's, woken together — leave in one write. The
-    worker's client writes its requests the same way. Measured by driving the decider straight over its
-    socket (64 requests in flight, card traffic, SQLite): ~460 µs of the decider's CPU per decision with a
-    task, two stream reads and one send per request, ~345 µs without — the chain of deciding, logging and
-    committing alone costs ~320 µs."""
+    Without a task per request: a connection parses every frame a read brings (`_Connection`), submits
+    each to the group commit (`DecisionLog.submit`) and answers from the future's callback; the answers one
+    turn of the event loop settled leave in one write, as the client's requests do (measured in
+    docs/risk.md, "The decider's wire": `atrium bench risk-decider`)."""
 
     def __init__(self, path: str) -> None:
         self.path = path
