@@ -117,6 +117,31 @@ def test_a_short_log_is_only_copied(path: Path) -> None:
         db.dispose()
 
 
+def test_a_quiet_log_is_cut_to_nothing_and_a_busy_one_is_not(path: Path) -> None:
+    """A RESTART reuses the -wal file, so a server that went quiet after a busy spell kept a log of up to the
+    restart size on disk. Once a tick finds the whole log copied and nothing added since the last tick (and
+    for `quiet_s`, here 0), it truncates the file; while writes go on, it does not."""
+    db = _background(path)
+    try:
+        _fill(db, 2_000)  # ~4 MB of log
+        checkpointer = WalCheckpointer(str(path), restart_frames=1_000_000, quiet_s=0.0)
+        wal = Path(f"{path}-wal")
+        with sqlite3.connect(path, isolation_level=None) as conn:
+            checkpointer.run_once(conn)  # copies it all
+            _fill(db, 10, start=2_000)  # … and more arrives: not quiet
+            checkpointer.run_once(conn)
+            assert checkpointer.stats.truncates == 0 and wal.stat().st_size > 1_000_000
+            checkpointer.run_once(conn)  # nothing new since the last tick: quiet
+            assert checkpointer.stats.truncates == 1 and wal.stat().st_size == 0
+            checkpointer.run_once(conn)  # an empty log stays as it is
+            assert (checkpointer.stats.truncates, checkpointer.stats.restarts) == (1, 0)
+        _fill(db, 5, start=2_010)  # the next writer starts a fresh log
+    finally:
+        db.dispose()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == 2_015
+
+
 def test_the_thread_checkpoints_on_its_own_and_survives_a_missing_file(tmp_path: Path, path: Path) -> None:
     db = _background(path, interval_ms=20, restart_mb=1)
     try:

@@ -21,7 +21,10 @@ What this thread does, every `interval_s`:
    and waits for the readers of the log to leave it, so the next COMMIT writes the log from its start. That
    bounds the `-wal` file. If readers take longer, it gives up and tries again on the next tick. Each
    restart stalls writers for a few milliseconds, hence a long log (256 MB by default): at 64 MB the
-   bench's p99 latency doubled, at 256 MB it is unchanged.
+   bench's p99 latency doubled, at 256 MB it is unchanged;
+3. once the log is quiet — all of it copied, and no page added for `quiet_s` (5 s) —
+   `wal_checkpoint(TRUNCATE)`: the same as a restart, and the `-wal` file is cut to zero bytes. A RESTART
+   reuses the file, so after a busy hour a quiet server kept a log of up to the restart size on disk.
 
 Only a serving process runs one (the app's start-up calls `Database.checkpoint_in_background`). Its own
 connections then checkpoint inside a COMMIT only past twice the restart size: a cap for a writer so busy
@@ -49,6 +52,7 @@ log = get_logger("atrium.db.checkpoint")
 class CheckpointStats:
     runs: int = 0
     restarts: int = 0  # RESTART checkpoints that reset the log
+    truncates: int = 0  # TRUNCATE checkpoints of a quiet log (the file cut to zero bytes)
     busy: int = 0  # checkpoints that found another one running, or readers past `busy_ms`
     largest_log_pages: int = 0
     errors: int = 0
@@ -59,12 +63,13 @@ class WalCheckpointer:
     """Checkpoints one SQLite database file every `interval_s` from a daemon thread (`start`/`stop`)."""
 
     def __init__(self, path: str, *, interval_s: float = 0.5, restart_frames: int = 65_536,
-                 busy_ms: int = 100) -> None:
+                 busy_ms: int = 100, quiet_s: float = 5.0) -> None:
         if interval_s <= 0:
             raise ValueError("interval_s must be positive")
         self.path, self.interval_s = path, interval_s
-        self.restart_frames, self.busy_ms = restart_frames, busy_ms
+        self.restart_frames, self.busy_ms, self.quiet_s = restart_frames, busy_ms, quiet_s
         self.stats = CheckpointStats()
+        self._last_pages, self._changed_at = -1, time.monotonic()  # the log's pages, and since when
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -83,7 +88,8 @@ class WalCheckpointer:
     def report(self) -> None:
         """Log the totals so far (when the thread stops, and when a server shuts down)."""
         st = self.stats
-        log.info("wal_checkpoints", runs=st.runs, restarts=st.restarts, busy=st.busy, errors=st.errors,
+        log.info("wal_checkpoints", runs=st.runs, restarts=st.restarts, truncates=st.truncates, busy=st.busy,
+                 errors=st.errors,
                  largest_log_pages=st.largest_log_pages, seconds=round(st.seconds, 3))
 
     def _loop(self) -> None:
@@ -104,18 +110,27 @@ class WalCheckpointer:
             connection.close()
 
     def run_once(self, connection: sqlite3.Connection) -> None:
-        """One tick: a passive checkpoint, then a restart if the log is long."""
+        """One tick: a passive checkpoint, then a restart if the log is long, or a truncation if it is
+        quiet."""
         st = self.stats
         started = time.perf_counter()
-        busy, pages, _copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        busy, pages, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         st.runs += 1
         st.largest_log_pages = max(st.largest_log_pages, pages)
+        now = time.monotonic()
+        quiet = pages == self._last_pages and 0 < pages == copied and now - self._changed_at >= self.quiet_s
+        if pages != self._last_pages:
+            self._last_pages, self._changed_at = pages, now
         if busy:
             st.busy += 1
-        elif pages >= self.restart_frames:  # copies what the passive one could not reach, then resets
-            busy, _, _ = connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+        elif pages >= self.restart_frames or quiet:  # copies what the passive one could not reach, resets
+            mode = "RESTART" if pages >= self.restart_frames else "TRUNCATE"
+            busy, _, _ = connection.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
             if busy:
                 st.busy += 1
-            else:
+            elif mode == "RESTART":
                 st.restarts += 1
+            else:
+                st.truncates += 1
+                self._last_pages = 0
         st.seconds += time.perf_counter() - started
