@@ -52,7 +52,7 @@ from atrium.web.mobile.display import MODE_COOKIE
 from atrium.web.mobile.i18n import LOCALE_COOKIE
 from atrium.web.mobile.routing import PageRoute
 from atrium.web.staff.routing import StaffPageRoute
-from tests.web.browser_support import PHONE, SCREENSHOTS, axe_violations
+from tests.web.browser_support import PHONE, SCREENSHOTS, axe_violations, load_axe_in_every_page
 from tests.web.mobile import shell_support as shell
 from tests.web.mobile.factories import Seeded, deposit, qr_code, seed_customer
 from tests.web.staff import risk_support
@@ -296,6 +296,7 @@ def _context(browser, base: str, lang: str, *, viewport=PHONE):  # type: ignore[
                                   base_url=base, bypass_csp=True)
     context.set_default_timeout(15_000)
     context.add_cookies([{"name": LOCALE_COOKIE, "value": lang, "url": base}])
+    load_axe_in_every_page(context)
     return context
 
 
