@@ -86,6 +86,9 @@
     var out = document.getElementById("available-hint");
     if (out && input.dataset.available) out.textContent = input.dataset.available;
     var cur = document.getElementById("amount-currency");
-    if (cur && input.dataset.symbol) cur.textContent = input.dataset.symbol;
+    if (cur && input.dataset.symbol) {
+      cur.textContent = input.dataset.symbol;
+      cur.parentElement.toggleAttribute("data-wide", input.dataset.symbol.length > 1);
+    }
   });
 })();
