@@ -199,12 +199,22 @@ def session(db: Database):  # type: ignore[no-untyped-def]
         s.rollback()
 
 
+# Apps by the settings they were made with. FastAPI resolves an app's included routers on the first
+# requests that walk them (each route's dependants and pydantic adapters), ~90 ms per fresh app, and ~1,500
+# tests use `client`: a test whose settings are the same gets the app made before (a fresh TestClient, so a
+# fresh lifespan and cookie jar); one that changed a setting gets its own.
+_APPS: dict[str, object] = {}
+
+
 @pytest.fixture()
 def client(db: Database):  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
 
     from atrium.app import create_app
 
-    app = create_app(start_background=False)
-    with TestClient(app) as c:
+    key = repr(get_settings())
+    app = _APPS.get(key)
+    if app is None:
+        app = _APPS[key] = create_app(start_background=False)
+    with TestClient(app) as c:  # type: ignore[arg-type]
         yield c
