@@ -60,7 +60,6 @@ class _Events:
     rows: list[dict[str, Any]]
     tag: str
     next: int = 0
-    made: list[RiskEventIn] = field(default_factory=list)
 
     def take(self, n: int) -> list[RiskEventIn]:
         out = []

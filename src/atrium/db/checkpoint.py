@@ -132,5 +132,4 @@ class WalCheckpointer:
                 st.restarts += 1
             else:
                 st.truncates += 1
-                self._last_pages = 0
         st.seconds += time.perf_counter() - started
