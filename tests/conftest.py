@@ -37,6 +37,7 @@ from atrium.config import get_settings, reset_settings_cache  # noqa: E402
 from atrium.db import runtime as db_runtime  # noqa: E402
 from atrium.db.session import Database  # noqa: E402
 from atrium.identity import passwords  # noqa: E402
+from atrium.risk.repository import vectors  # noqa: E402
 from atrium.schema import install_extras, metadata  # noqa: E402
 
 passwords.use_fast_hasher()
@@ -182,6 +183,7 @@ def db(database: Database) -> Iterator[Database]:
                     conn.exec_driver_sql(f'DELETE FROM "{name}"')
             elif written:
                 conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{n}"' for n in written) + " CASCADE")
+    vectors.forget_registrations()  # the feature vocabulary's row went with the tables
 
 
 @functools.cache

@@ -84,7 +84,12 @@ class RiskDecision(Base):
     challenger_score: Mapped[float | None] = mapped_column(Float, default=None)
     challenger_version: Mapped[str | None] = mapped_column(String(40), default=None)
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    features: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)  # empty if the engine failed
+    # What the engine saw: `feature_values` packed over the vocabulary `feature_set` names (see
+    # repository/vectors.py); rows logged before revision 0008 keep a JSON object in `features` instead.
+    # Neither: the engine failed.
+    features: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    feature_set: Mapped[str | None] = mapped_column(String(16), default=None)
+    feature_values: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     rule_hits: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     shadow_hits: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     list_hits: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
@@ -109,6 +114,17 @@ class RiskDecision(Base):
         Index("ix_risk_decisions_transfer", "transfer_id"),
         CheckConstraint("outcome IN ('allow', 'challenge', 'review', 'deny')", name="outcome_known"),
     )
+
+
+class RiskFeatureSet(Base):
+    """A feature vocabulary the decision log's packed vectors are written over: its id is a digest of the
+    ordered names, so a process registers the one its code has, and a row stays readable after an upgrade
+    changes the vocabulary. Written once per vocabulary (INSERT … ON CONFLICT DO NOTHING), never changed."""
+
+    __tablename__ = "risk_feature_sets"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    names: Mapped[list[str]] = mapped_column(JSON)
 
 
 class RiskLabel(Base):

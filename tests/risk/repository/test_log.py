@@ -84,13 +84,17 @@ def test_the_log_keeps_the_features_with_a_value_and_reads_back_the_whole_vector
     from atrium.risk.domain.features import FEATURE_NAMES
 
     vector = dict.fromkeys(FEATURE_NAMES, float("nan")) | {"amount": 12.34, "card_count_1h": 3.0}
-    stored = repository.loggable_features(vector)
-    assert stored == {"amount": 12.34, "card_count_1h": 3.0}  # a feature without history is left out
-    repository.insert_decisions(session, [_row(7, features=stored)])
+    packed = repository.pack_features(vector)
+    repository.insert_decisions(session, [_row(7, features={}, feature_set=repository.FEATURE_SET,
+                                               feature_values=packed)])
     loaded = session.scalars(select(RiskDecision).where(RiskDecision.id == "rskd_test0007")).one()
+    assert repository.features_of(loaded) == {"amount": 12.34, "card_count_1h": 3.0}
     back = repository.logged_features(loaded)
     assert list(back) == list(FEATURE_NAMES)  # the vocabulary, in order, as the engine saw it
     assert back["amount"] == 12.34 and back["card_count_1h"] == 3.0
-    assert all(v != v for k, v in back.items() if k not in stored)  # NaN
-    older = repository.logged_features(RiskDecision(features={"card_count_1h": None}))  # as logged before
-    assert older["card_count_1h"] != older["card_count_1h"]
+    assert all(v != v for k, v in back.items() if k not in ("amount", "card_count_1h"))  # NaN
+    # Rows logged before vectors were packed: a JSON object, NaN as null.
+    older = repository.logged_features(RiskDecision(features={"card_count_1h": None, "amount": 5}))
+    assert older["card_count_1h"] != older["card_count_1h"] and older["amount"] == 5.0
+    assert repository.has_features(loaded) and repository.has_features(RiskDecision(features={"amount": 5}))
+    assert not repository.has_features(RiskDecision(features={}))  # the engine failed

@@ -35,7 +35,7 @@ def probe(**fields: object) -> RiskEvent:
 def logged_features(s, decision_id: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
     row = repository.get_decision(s, decision_id)
     assert row is not None
-    return row.features
+    return repository.features_of(row)
 
 
 def test_each_decision_of_a_batch_counts_the_ones_before_it(s) -> None:  # type: ignore[no-untyped-def]

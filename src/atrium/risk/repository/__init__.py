@@ -1,6 +1,7 @@
-"""All of the risk domain's SQL, in four modules: `log` (the revision, the decision log, labels), `staff`
-(cases, rules, lists, models), `registry` (model promotion requests) and `monitor` (the post-event
-monitor's cursor and reads). Callers use `atrium.risk.repository.<function>`."""
+"""All of the risk domain's SQL, in five modules: `log` (the revision, the decision log, labels), `vectors`
+(the log's packed feature vectors), `staff` (cases, rules, lists, models), `registry` (model promotion
+requests) and `monitor` (the post-event monitor's cursor and reads). Callers use
+`atrium.risk.repository.<function>`."""
 
 from atrium.risk.repository.log import (
     ENTITY_COLUMN,
@@ -26,7 +27,6 @@ from atrium.risk.repository.log import (
     labels_at,
     labels_for,
     labels_of,
-    loggable_features,
     logged_features,
     max_decision_seq,
     max_label_seq,
@@ -74,9 +74,13 @@ from atrium.risk.repository.staff import (
     rule_versions,
     rules,
 )
+from atrium.risk.repository.vectors import CURRENT as FEATURE_SET
+from atrium.risk.repository.vectors import features_of, has_features
+from atrium.risk.repository.vectors import pack as pack_features
 
 __all__ = [
     "ENTITY_COLUMN",
+    "FEATURE_SET",
     "EVENT_COLUMNS",
     "PENDING_DUE",
     "REVISION_ROW",
@@ -100,10 +104,12 @@ __all__ = [
     "entities_events",
     "entries",
     "event_of_row",
+    "features_of",
     "events_after",
     "events_at",
     "forget_pending",
     "get_case",
+    "has_features",
     "get_decision",
     "get_entry",
     "get_model",
@@ -117,7 +123,6 @@ __all__ = [
     "labels_for",
     "labels_of",
     "live_entries",
-    "loggable_features",
     "logged_features",
     "max_decision_seq",
     "max_label_seq",
@@ -128,6 +133,7 @@ __all__ = [
     "monitor_cursor",
     "next_position",
     "note_pending",
+    "pack_features",
     "pending_actions",
     "pending_decisions",
     "pending_promotion",

@@ -4,7 +4,7 @@ the feature state and training read and write."""
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from atrium.risk.models import (
     RiskLabel,
     RiskRevision,
 )
+from atrium.risk.repository import vectors
 
 REVISION_ROW = 1
 # Entity kind (RiskEvent attribute) → decision column.
@@ -45,20 +46,11 @@ def event_of_row(row: Row[Any] | RiskDecision) -> RiskEvent:
 
 
 def logged_features(row: RiskDecision) -> dict[str, float]:
-    """A logged decision's feature vector over the whole vocabulary (FEATURE_NAMES): the log keeps only
-    the features that had a value (`loggable_features`), so the others are NaN again here, as the engine
-    saw them."""
+    """A logged decision's feature vector over the whole vocabulary (FEATURE_NAMES), NaN where a feature had
+    no value, as the engine saw it (`vectors.features_of` reads either way the log has kept it)."""
     features = dict(_NO_FEATURES)
-    for name, value in (row.features or {}).items():
-        features[name] = math.nan if value is None else float(value)
+    features.update(vectors.features_of(row))
     return features
-
-
-def loggable_features(features: Mapping[str, float]) -> dict[str, float]:
-    """What the decision log stores of a feature vector: the features with a value. A feature without
-    history is NaN, and on card traffic most are (payee, device and IP windows): leaving them out halves
-    the row (~6.3 → ~2.7 KB), which SQLite then keeps within one page instead of an overflow chain."""
-    return {name: value for name, value in features.items() if value == value}  # NaN != NaN
 
 
 _NO_FEATURES = dict.fromkeys(FEATURE_NAMES, math.nan)
@@ -144,6 +136,8 @@ def insert_decisions(session: Session, rows: Sequence[dict[str, Any]]) -> dict[s
     bind processor (`_RowWriter`)."""
     if not rows:
         return {}
+    if rows[0].get("feature_values") is not None or any(r.get("feature_values") is not None for r in rows):
+        vectors.register(session)  # in this transaction: no row is committed without its vocabulary
     connection = session.connection()
     writer = _writer(connection.dialect, tuple(rows[0]))
     sql, flat = writer.statement(len(rows)), writer.parameters(rows)

@@ -42,7 +42,7 @@ def backtest(session: Session, expression: str, since: datetime, until: datetime
     program = compile_rule(expression, default_vocabulary())
     as_of = as_of or clock.now()
     policies = setup.current(session)
-    rows = [r for r in repository.decisions_between(session, since, until) if r.features]
+    rows = [r for r in repository.decisions_between(session, since, until) if repository.has_features(r)]
     truth: dict[str, bool] = {}
     for lab in repository.labels_for(session, [r.id for r in rows], known_at=as_of):
         truth[lab.decision_id] = lab.fraud

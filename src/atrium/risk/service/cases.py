@@ -98,7 +98,7 @@ def get_case(session: Session, case_id: str) -> CaseDetail:
 
 def _explain(session: Session, decision: RiskDecision) -> list[Contribution]:
     champion = setup.current(session).champion
-    if champion is None or not decision.features:
+    if champion is None or not repository.has_features(decision):
         return []
     features = repository.logged_features(decision)
     return [Contribution(feature=name, value=views.finite_or_none(features.get(name)), contribution=value)

@@ -55,7 +55,7 @@ def training_rows(session: Session, start: datetime, end: datetime, labels_known
                   feature_names: tuple[str, ...] = FEATURE_NAMES) -> TrainingSet:
     """The labelled feature log of [start, end) as known at `labels_known_at` (see the module docstring)."""
     until = min(end, labels_known_at)
-    rows = [r for r in repository.decisions_between(session, start, until) if r.features]
+    rows = [r for r in repository.decisions_between(session, start, until) if repository.has_features(r)]
     truth: dict[str, bool] = {}
     for lab in repository.labels_for(session, [r.id for r in rows], known_at=labels_known_at):
         truth[lab.decision_id] = lab.fraud  # arrival order: the latest arrived wins
@@ -69,16 +69,10 @@ def training_rows(session: Session, start: datetime, end: datetime, labels_known
             if row.occurred_at > settled_before:
                 continue  # too recent to call genuine
             known = False
-        features = row.features
-        X.append([_number(features.get(name)) for name in feature_names])
+        features = repository.logged_features(row)
+        X.append([features.get(name, math.nan) for name in feature_names])
         y.append(int(known))
         ids.append(row.id)
     matrix = np.asarray(X, dtype=np.float64).reshape(len(X), len(feature_names))
     return TrainingSet(feature_names=tuple(feature_names), X=matrix, y=np.asarray(y, dtype=np.int64),
                        decision_ids=tuple(ids))
-
-
-def _number(value: object) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    return math.nan

@@ -76,7 +76,7 @@ def _findings(config: Setup, row: RiskDecision, now: float) -> list[str]:
     event = repository.event_of_row(row)
     codes = [f"list.block.{hit.subject_kind}" for hit in config.lists.match(event, now)
              if hit.list_kind == "block"]
-    if row.features:
+    if repository.has_features(row):
         features = repository.logged_features(row)
         env: dict[str, float | str] = event_fields(event)
         env.update(features)

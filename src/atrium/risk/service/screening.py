@@ -329,7 +329,8 @@ def _values(event: RiskEventIn, risk_event: RiskEvent, occurred: datetime, displ
         challenger_score=decision.challenger_score,
         challenger_version=config.challenger_version if decision.challenger_score is not None else None,
         reasons=[r.to_dict() for r in decision.reasons],
-        features=repository.loggable_features(decision.features),  # those with a value
+        features={}, feature_set=repository.FEATURE_SET,
+        feature_values=repository.pack_features(decision.features),  # None: the engine failed
         rule_hits=[h.to_dict() for h in decision.rule_hits],
         shadow_hits=[h.to_dict() for h in decision.shadow_hits],
         list_hits=[h.to_dict() for h in decision.list_hits],

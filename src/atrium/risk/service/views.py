@@ -21,7 +21,7 @@ from atrium.risk.models import (
     RiskModel,
     RiskRule,
 )
-from atrium.risk.repository import ENTITY_COLUMN
+from atrium.risk.repository import ENTITY_COLUMN, features_of
 from atrium.risk.schemas import (
     CaseActionRead,
     CaseRead,
@@ -77,7 +77,7 @@ def finite_or_none(value: float | None) -> float | None:
 
 
 def _finite(features: dict[str, Any]) -> dict[str, float]:
-    # JSON has no NaN: the log stores missing features as null; the read shape leaves them out.
+    # JSON has no NaN or infinity: the read shape leaves out the features without a finite value.
     return {k: float(v) for k, v in features.items() if isinstance(v, int | float) and math.isfinite(v)}
 
 
@@ -88,7 +88,7 @@ def decision_detail(row: RiskDecision, *, case_id: str | None, label: bool | Non
     return DecisionDetail(
         **base.model_dump(), amount_minor=row.amount_minor, currency=row.currency,
         customer_id=row.customer_id, displays=dict(row.displays or {}), entities=entities,
-        features=_finite(row.features or {}),
+        features=_finite(features_of(row)),
         rule_hits=list(row.rule_hits), shadow_hits=list(row.shadow_hits), list_hits=list(row.list_hits),
         rule_errors=list(row.rule_errors), model_score=row.model_score, challenger_score=row.challenger_score,
         challenger_version=row.challenger_version, label=label,
