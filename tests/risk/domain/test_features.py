@@ -25,6 +25,7 @@ from atrium.risk.domain.features import (
     WINDOWS,
     FeatureState,
     feature_names_for,
+    payer_habit,
 )
 
 pytestmark = pytest.mark.database_independent
@@ -34,8 +35,10 @@ DELAY = 7 * DAY
 
 
 def reference(history: list[RiskEvent], labels: list[tuple[str, bool, float]], event: RiskEvent,
-              delay: float = DELAY) -> dict[str, float]:
-    """Every feature of `event` from scratch. `history` = the events observed before it."""
+              delay: float = DELAY, habits: dict[str, float] | None = None) -> dict[str, float]:
+    """Every feature of `event` from scratch. `history` = the events observed before it; `habits` = the
+    habit each was observed with (NaN if not given)."""
+    habits = habits or {}
     now, amount = event.at, event.amount_minor / 100
     out: dict[str, float] = {}
     fraud_arrival: dict[str, float] = {}
@@ -94,6 +97,11 @@ def reference(history: list[RiskEvent], labels: list[tuple[str, bool, float]], e
         else:
             for name in ("days_since_fraud", "days_since_first_fraud", "count_since_fraud"):
                 out[f"{kind}_{name}"] = math.nan
+        if kind in RELATION_KINDS:
+            known_habits = [h for e in mine if end - 30 * DAY < e.at <= end
+                            and fraud_arrival.get(e.event_id, math.inf) <= now
+                            and not math.isnan(h := habits.get(e.event_id, math.nan))]
+            out[f"{kind}_fraud_habit_ratio_30d"] = statistics.mean(known_habits) if known_habits else math.nan
     payer = event.customer
     for kind in RELATION_KINDS:
         key = getattr(event, kind)
@@ -113,11 +121,12 @@ def same(a: float, b: float) -> bool:
 
 
 def check(state: FeatureState, history: list[RiskEvent], labels: list[tuple[str, bool, float]],
-          event: RiskEvent) -> None:
+          event: RiskEvent, habits: dict[str, float] | None = None) -> dict[str, float]:
     got = state.features(event)
     assert set(got) == set(FEATURE_NAMES)
-    for name, value in reference(history, labels, event).items():
+    for name, value in reference(history, labels, event, habits=habits).items():
         assert same(got[name], value), (name, got[name], value)
+    return got
 
 
 def card_event(n: int, at: float, minor: int, customer: int, terminal: int) -> RiskEvent:
@@ -134,7 +143,7 @@ event_spec = st.tuples(steps, st.integers(0, 3), st.integers(0, 3), st.integers(
 @given(specs=st.lists(event_spec, min_size=1, max_size=40), evict_every=st.integers(1, 7))
 def test_features_match_a_brute_force_recomputation(specs, evict_every) -> None:
     """Labels arrive after their event (from at once to 12 days later); the state evicts as it goes."""
-    state, history, labels, pending = FeatureState(), [], [], []
+    state, history, labels, pending, habits = FeatureState(), [], [], [], {}
     now = T0
     for n, (step, customer, terminal, minor, fraud, lag) in enumerate(specs):
         now += step
@@ -143,8 +152,9 @@ def test_features_match_a_brute_force_recomputation(specs, evict_every) -> None:
             state.label(*item)
             labels.append(item)
         event = card_event(n, now, minor, customer, terminal)
-        check(state, history, labels, event)
-        state.observe(event)
+        vector = check(state, history, labels, event, habits)
+        habits[event.event_id] = payer_habit(event, vector)  # as the engine observes it
+        state.observe(event, habits[event.event_id])
         history.append(event)
         pending.append((event.event_id, fraud, now + lag))
         if n % evict_every == 0:

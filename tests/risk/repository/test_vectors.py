@@ -40,6 +40,19 @@ def test_a_packed_vector_reads_back_bit_for_bit(values: list[float]) -> None:
     assert vectors.features_of(row) == {n: v for n, v in vector.items() if not math.isnan(v)}
 
 
+@given(st.lists(_VALUES, min_size=len(FEATURE_NAMES), max_size=len(FEATURE_NAMES)))
+def test_one_value_is_read_without_unpacking_the_rest(values: list[float]) -> None:
+    row = RiskDecision(features={}, feature_set=vectors.CURRENT,
+                       feature_values=vectors.pack(dict(zip(FEATURE_NAMES, values, strict=True))))
+    for name, value in zip(FEATURE_NAMES, values, strict=True):
+        got = vectors.value_of(None, row, name)
+        assert math.isnan(got) if math.isnan(value) else _bits(got) == _bits(value), name
+    assert math.isnan(vectors.value_of(None, row, "not_a_feature"))
+    older = RiskDecision(features={"amount": 5, "card_count_1h": None})  # a row logged as JSON
+    assert vectors.value_of(None, older, "amount") == 5.0
+    assert math.isnan(vectors.value_of(None, older, "card_count_1h"))
+
+
 def test_a_partial_vector_keeps_what_it_has_and_no_vector_is_none() -> None:
     blob = vectors.pack({"amount": 7.5, "not_a_feature": 1.0})
     assert blob is not None

@@ -290,3 +290,35 @@ def test_old_gaps_are_asked_for_once_a_second_young_ones_on_every_read() -> None
     assert len(cursor.due(now=3.2)) == 1998  # the once-a-second full check
     cursor.see(5, now=3.3)
     assert 5 not in cursor.due(now=4.5)
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_a_fraud_s_habit_reaches_its_terminal_as_logged_and_after_a_restart(s, frozen, risk_settings,
+                                                                            batched) -> None:  # type: ignore[no-untyped-def]
+    """The terminal's `fraud_habit_ratio_30d` is its labelled fraud's amount against the payer's own
+    median, as the fraud's decision logged it, whether the state observed the decision as it was made
+    (a batch) or read it from the log (one by one), and in a process started afterwards."""
+    from atrium.risk.service.screening import screen_many
+
+    risk_settings(label_delay_days=0.0)
+    cache = FeatureCache()
+    card = {"channel": "card", "card_ref": "card_1", "customer_id": "cust_1", "payee_ref": None}
+    for amount in (1_000, 3_000, 2_000):  # the payer's habit: a median of 20.00
+        screen_with(cache, s, **card, terminal_id="term_home", amount_minor=amount)
+        frozen.set(clock.now() + timedelta(hours=1))
+    fraud_fields = {**card, "terminal_id": "term_1", "amount_minor": 5_000}
+    if batched:
+        with state.using(cache):
+            fraud = screen_many(s, [event(**fraud_fields)])[0]
+        s.commit()
+    else:
+        fraud = screen_with(cache, s, **fraud_fields)
+    logged = service.get_decision(s, fraud.id).features["customer_amount_ratio_median_30d"]
+    assert logged == 2.5  # 50.00 against a median of 20.00
+    frozen.set(clock.now() + timedelta(minutes=1))
+    service.label(s, fraud.id, True, "analyst")
+    s.commit()
+    frozen.set(clock.now() + timedelta(minutes=1))
+    p = probe(channel="card", card_ref="card_2", customer_id="cust_2", terminal_id="term_1", payee_ref=None)
+    assert cache.features(s, p)["terminal_fraud_habit_ratio_30d"] == 2.5
+    assert same(cache.features(s, p), FeatureCache().features(s, p))  # a restarted process agrees

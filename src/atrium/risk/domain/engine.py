@@ -21,7 +21,7 @@ from typing import Protocol
 
 from atrium.risk.domain.decide import ChannelPolicy, Decision, combine, policy_for
 from atrium.risk.domain.events import RiskEvent
-from atrium.risk.domain.features import FeatureState
+from atrium.risk.domain.features import FeatureState, payer_habit
 from atrium.risk.domain.lists import ListIndex
 from atrium.risk.domain.model import Scorer
 from atrium.risk.domain.rules import EMPTY_EVALUATION, RuleSet, event_fields
@@ -98,7 +98,7 @@ class Engine:
                            model_score=model_score, challenger_score=challenger_score, policy=policy,
                            model_factors=factors)
         t5 = clock()
-        state.observe(event)
+        state.observe(event, payer_habit(event, features))
         t6 = clock()
         return decision.with_timings({
             "features_us": (t1 - t0) // 1000, "lists_us": (t2 - t1) // 1000, "rules_us": (t3 - t2) // 1000,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from atrium.kit import clock
 from atrium.kit.ids import new_id
 from atrium.risk.domain.events import RiskEvent
+from atrium.risk.domain.features import payer_habit_name
 from atrium.risk.domain.features.names import FEATURE_NAMES
 from atrium.risk.models import (
     RiskDecision,
@@ -28,12 +29,14 @@ REVISION_ROW = 1
 ENTITY_COLUMN = {"customer": RiskDecision.customer_id, "card": RiskDecision.card,
                  "account": RiskDecision.account, "device": RiskDecision.device,
                  "payee": RiskDecision.payee, "terminal": RiskDecision.terminal, "ip": RiskDecision.ip}
-# What the feature state needs of a logged decision (not its evidence: features, hits, reasons).
+# What the feature state needs of a logged decision (not its evidence: hits, reasons): the event, and its
+# vector for the one feature the state keeps of it (`habit_of_row`).
 EVENT_COLUMNS = (RiskDecision.seq, RiskDecision.id, RiskDecision.occurred_at, RiskDecision.channel,
                  RiskDecision.amount_minor, RiskDecision.currency, RiskDecision.customer_id,
                  RiskDecision.card, RiskDecision.account, RiskDecision.device, RiskDecision.payee,
                  RiskDecision.terminal,
-                 RiskDecision.ip, RiskDecision.lat, RiskDecision.lon)
+                 RiskDecision.ip, RiskDecision.lat, RiskDecision.lon,
+                 RiskDecision.feature_set, RiskDecision.feature_values, RiskDecision.features)
 
 
 def event_of_row(row: Row[Any] | RiskDecision) -> RiskEvent:
@@ -43,6 +46,12 @@ def event_of_row(row: Row[Any] | RiskDecision) -> RiskEvent:
         currency=row.currency, customer=row.customer_id, card=row.card, account=row.account,
         device=row.device, payee=row.payee, terminal=row.terminal, ip=row.ip, lat=row.lat, lon=row.lon,
     )
+
+
+def habit_of_row(session: Session, row: Row[Any] | RiskDecision, event: RiskEvent) -> float:
+    """The habit (`features.payer_habit`) a logged decision's vector gave its event, NaN if none."""
+    name = payer_habit_name(event)
+    return math.nan if name is None else vectors.value_of(session, row, name)
 
 
 def logged_features(row: RiskDecision) -> dict[str, float]:

@@ -1,6 +1,6 @@
 """The decision log's feature vectors, packed.
 
-A decision logs the whole vector the engine saw (181 features), so the log is also the model's training set
+A decision logs the whole vector the engine saw (191 features), so the log is also the model's training set
 and the analyst's evidence. As a JSON object of the features with a value it took ~2.7 KB a row, the most of
 a row by far: names repeated in every row, numbers as text, and on SQLite a page written to the
 write-ahead log for each row or so. Packed, it takes ~0.7 KB:
@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import math
 import operator
+import struct
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -122,6 +123,37 @@ def vocabulary(vocabulary_id: str, session: Session | None) -> tuple[str, ...]:
             raise UnknownVocabulary(f"feature vocabulary {vocabulary_id} is not registered")
         names = _VOCABULARIES[vocabulary_id] = tuple(found)
     return names
+
+
+def value_of(session: Session | None, row: Any, name: str) -> float:
+    """One feature of a logged decision (`row`: a RiskDecision or a row with `feature_set`,
+    `feature_values` and `features`), NaN if it had none: without unpacking the rest (the feature state
+    reads one per warmed event)."""
+    blob = row.feature_values
+    if blob is None:
+        value = (row.features or {}).get(name)
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
+    index = _positions(row.feature_set, session).get(name)
+    if index is None:
+        return math.nan
+    byte, bit = divmod(index, 8)
+    mask = blob[1 + byte]
+    if not (mask >> (7 - bit)) & 1:
+        return math.nan
+    before = int.from_bytes(blob[1:1 + byte], "big").bit_count() + (mask >> (8 - bit)).bit_count()
+    k = (len(_VOCABULARIES[row.feature_set]) + 7) // 8
+    return float(struct.unpack_from("<d", blob, 1 + k + 8 * before)[0])
+
+
+_POSITIONS: dict[str, dict[str, int]] = {}
+
+
+def _positions(vocabulary_id: str, session: Session | None) -> dict[str, int]:
+    positions = _POSITIONS.get(vocabulary_id)
+    if positions is None:
+        names = vocabulary(vocabulary_id, session)
+        positions = _POSITIONS[vocabulary_id] = {name: i for i, name in enumerate(names)}
+    return positions
 
 
 def has_features(row: RiskDecision) -> bool:

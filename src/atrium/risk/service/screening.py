@@ -41,6 +41,7 @@ from atrium.risk import repository
 from atrium.risk.domain.decide import ChannelPolicy, Decision, fallback
 from atrium.risk.domain.engine import Engine
 from atrium.risk.domain.events import RiskEvent
+from atrium.risk.domain.features import payer_habit
 from atrium.risk.errors import SubjectConflict
 from atrium.risk.models import RiskDecision
 from atrium.risk.schemas import DecisionRead, RiskEventIn
@@ -218,7 +219,7 @@ def _decide_many(session: Session, cache: state.FeatureCache, config: Setup, eve
         deadlines = [started + p.timeout_ms / 1000 for p in policies]
 
         def run() -> None:
-            for event, deadline in zip(events, deadlines, strict=True):
+            for event, deadline, policy in zip(events, deadlines, policies, strict=True):
                 # Past its deadline the fail policy answers anyway: no engine work that nobody waits for
                 # (it would delay the next batch's decisions past theirs, and so on).
                 result: Decision | Exception | None = None
@@ -227,8 +228,13 @@ def _decide_many(session: Session, cache: state.FeatureCache, config: Setup, eve
                         result = engine.decide(event, now)
                     except Exception as exc:  # this decision's fail policy; the batch goes on
                         result = exc
-                done.append((result, time.monotonic()))
-                cache.state.observe(event)  # logged whatever the outcome: the next decisions count it
+                finished = time.monotonic()
+                done.append((result, finished))
+                # Logged whatever the outcome: the next decisions count it. Its habit is the one its row
+                # will log: the engine's if the decision is used (the test below), else none.
+                in_time = not finished - started > policy.timeout_ms / 1000
+                cache.state.observe(event, payer_habit(event, result.features)
+                                    if isinstance(result, Decision) and in_time else math.nan)
 
         future = _engine_thread().submit(run)
         handed_over = True

@@ -50,6 +50,7 @@ All state changes happen under `lock`; the screening service holds it around the
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -128,7 +129,7 @@ class ReadOnlyState:
     def features(self, event: RiskEvent) -> dict[str, float]:
         return self._state.features(event)
 
-    def observe(self, event: RiskEvent) -> None:
+    def observe(self, event: RiskEvent, habit: float = math.nan) -> None:
         """Deliberately nothing: see the class docstring."""
 
 
@@ -212,6 +213,7 @@ class FeatureCache:
     def _warm(self, session: Session, entities: list[tuple[str, str]], at: float) -> int:
         since = datetime.fromtimestamp(at - self.state.retention_s, UTC)
         events: dict[str, RiskEvent] = {}
+        habits: dict[str, float] = {}
         by_kind: dict[str, list[str]] = {}
         for kind, key in entities:
             by_kind.setdefault(kind, []).append(key)
@@ -219,7 +221,8 @@ class FeatureCache:
             for row in repository.entities_events(session, kind, keys, since):
                 if row.id not in events:
                     events[row.id] = repository.event_of_row(row)
-        self.state.warm(events.values())
+                    habits[row.id] = repository.habit_of_row(session, row, events[row.id])
+        self.state.warm(events.values(), habits=habits)
         for row in repository.labels_for(session, events):
             self._label(row.decision_id, row.fraud, row.arrived_at.timestamp())
         own = session.info.get(_OWN)
@@ -273,7 +276,7 @@ class FeatureCache:
                 self._note_own(own, (row.id,))
             event = repository.event_of_row(row)
             if self._touches_loaded(event):
-                self.state.observe(event)
+                self.state.observe(event, repository.habit_of_row(session, row, event))
         return len(rows)
 
     def _label_rows(self, session: Session, rows: Sequence[Any], now: float) -> int:

@@ -25,7 +25,7 @@ from typing import Final
 import numpy as np
 
 from atrium.risk.domain.events import RiskEvent
-from atrium.risk.domain.features import FEATURE_NAMES, FeatureState
+from atrium.risk.domain.features import FEATURE_NAMES, FeatureState, payer_habit
 from atrium.risk.schemas import TrainingSet
 
 DAY: Final = 86400.0
@@ -204,7 +204,7 @@ def history(*, seed: int = 7, customers: int = CUSTOMERS, days: int = DAYS,
             state.label(event_id, True, arrived)
         vector = state.features(event)
         rows[i] = [vector.get(name, math.nan) for name in FEATURE_NAMES]
-        state.observe(event)
+        state.observe(event, payer_habit(event, vector))
         if fraud:
             heapq.heappush(arrivals, (event.at + rng.uniform(1, 10) * DAY, event.event_id))
     return History(start=START, days=days, customers=customers, events=events, X=rows)

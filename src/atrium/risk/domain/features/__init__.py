@@ -23,7 +23,12 @@ those entity kinds can fill):
   entity's confirmed frauds in the labelled window against the mean of all its events there. It tells a
   merchant whose own ordinary-sized takings were defrauded (a compromised point of sale: its other
   customers are at risk) from one that merely saw a stolen card's outsized purchase (the card's problem,
-  not the merchant's), which the fraud share alone does not;
+  not the merchant's), which the fraud share alone does not; and for the counterparties (payee, terminal,
+  device, IP) `K_fraud_habit_ratio_30d`: the mean, over its confirmed frauds in the labelled 30 days, of
+  each fraud's amount against *its payer's own* 30-day median, as the fraud's decision saw it (`observe`'s
+  `habit`). Near 1: frauds that looked like each cardholder's ordinary spending, the mark of a compromised
+  point of sale, visible from its first confirmed fraud; well above 1: stolen cards spending out of habit
+  there. The merchant's own mean (above) cannot tell these apart where its customers' habits differ;
 - relations: `payee_new_for_customer`, `terminal_new_for_customer`, `device_new_for_customer`,
   `ip_new_for_customer` (not seen with this payer within the 30-day horizon).
 
@@ -48,7 +53,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from atrium.kit.money import CURRENCY_EXPONENT
 from atrium.risk.domain.events import ENTITY_KINDS, RiskEvent
@@ -75,11 +80,27 @@ from atrium.risk.domain.features.series import EMPTY, Series
 
 __all__ = ["DAY", "FEATURE_NAMES", "FRAUD_AMOUNT_WINDOWS", "HOLDER_KINDS", "HORIZON_S", "HOUR",
            "LABEL_WINDOWS", "OUTLIER_MULTIPLE", "RELATION_KINDS", "WINDOWS", "FeatureState", "amount_major",
-           "feature_names_for"]
+           "feature_names_for", "payer_habit", "payer_habit_name"]
 
 
 def amount_major(event: RiskEvent) -> float:
     return event.amount_minor / 10 ** CURRENCY_EXPONENT.get(event.currency, 2)
+
+
+_HABIT_NAMES = {kind: _NAMES[kind].ratio_median for kind in HOLDER_KINDS}
+
+
+def payer_habit(event: RiskEvent, features: Mapping[str, float]) -> float:
+    """The event's amount against its payer's own 30-day median, from the event's vector (NaN if it has
+    no payer, or the payer no history): what `observe` keeps for the event's fraud label."""
+    name = payer_habit_name(event)
+    return NAN if name is None else float(features.get(name, NAN))
+
+
+def payer_habit_name(event: RiskEvent) -> str | None:
+    """The feature `payer_habit` reads for this event (None: the event has no payer)."""
+    payer = _payer(event)
+    return None if payer is None else _HABIT_NAMES[payer[0]]
 
 
 def _payer(event: RiskEvent) -> tuple[str, str] | None:
@@ -114,7 +135,8 @@ class FeatureState:
         # event id -> (time, entity keys in ENTITY_KINDS order, amount): only atomic values, so the garbage
         # collector stops tracking these tuples (hundreds of thousands of objects it would otherwise scan
         # on every full collection, a pause on the decision path).
-        self._events: dict[str, tuple[float, tuple[str | None, ...], float]] = {}
+        # event id → (time, entity keys, amount, habit: the amount ÷ its payer's 30-day median, as decided)
+        self._events: dict[str, tuple[float, tuple[str | None, ...], float, float]] = {}
         self._order: deque[tuple[float, str]] = deque()
         self._labels: dict[str, tuple[bool, float]] = {}
         self.last_event_at: float | None = None
@@ -204,6 +226,9 @@ class FeatureState:
             out[names.days_since_fraud] = (now - last_fraud) / DAY
             out[names.days_since_first_fraud] = (now - s.first_fraud(now, since)) / DAY  # type: ignore[operator]
             out[names.count_since_fraud] = float(max(0, hi_d - s.upto(last_fraud)))
+        if names.fraud_habit:  # the mean habit of its labelled frauds (see FeatureState.observe)
+            out[names.fraud_habit] = (NAN if last_fraud is None
+                                      else s.fraud_habit_mean(end - 30 * DAY, end, now))
 
     def _relation_features(self, event: RiskEvent, payer: tuple[str, str] | None,
                            out: dict[str, float]) -> None:
@@ -236,13 +261,18 @@ class FeatureState:
         out["geo_speed_kmh"] = km / max((event.at - last[0]) / HOUR, _GEO_MIN_HOURS)
 
     # ---- writing -------------------------------------------------------------------------------------
-    def observe(self, event: RiskEvent) -> None:
-        """Add a decided event. Idempotent on `event_id` (a retried decision is not counted twice)."""
+    def observe(self, event: RiskEvent, habit: float = NAN) -> None:
+        """Add a decided event. Idempotent on `event_id` (a retried decision is not counted twice).
+
+        `habit`: the event's amount against its payer's own 30-day median as its vector had it
+        (`payer_habit`; NaN if unknown). Kept for when the event's fraud label arrives: a counterparty's
+        frauds that looked like each payer's ordinary spending point at the counterparty."""
         if event.event_id in self._events:
             return
         now = event.at
         amount = amount_major(event)
-        self._events[event.event_id] = (now, tuple(getattr(event, kind) for kind in ENTITY_KINDS), amount)
+        self._events[event.event_id] = (now, tuple(getattr(event, kind) for kind in ENTITY_KINDS), amount,
+                                        float(habit))
         self._order.append((now, event.event_id))
         if self.last_event_at is None or now > self.last_event_at:
             self.last_event_at = now
@@ -277,8 +307,8 @@ class FeatureState:
         if held is None:
             if event is None:
                 return False
-            held = (event.at, tuple(getattr(event, kind) for kind in ENTITY_KINDS), amount_major(event))
-        event_at, keys, amount = held
+            held = (event.at, tuple(getattr(event, kind) for kind in ENTITY_KINDS), amount_major(event), NAN)
+        event_at, keys, amount, habit = held
         previous = self._labels.get(event_id)
         was_fraud = previous is not None and previous[0]
         if fraud == was_fraud:
@@ -292,15 +322,18 @@ class FeatureState:
             if fraud:
                 if series is None:
                     series = table[key] = Series()
-                series.add_fraud(event_at, float(at), amount)
+                series.add_fraud(event_at, float(at), amount, habit)
             elif series is not None:
                 series.remove_fraud(event_at)
         return True
 
-    def warm(self, events: Iterable[RiskEvent], labels: Iterable[tuple[str, bool, float]] = ()) -> None:
-        """Rebuild from the decision log: events (any order), then labels (event_id, fraud, arrived_at)."""
+    def warm(self, events: Iterable[RiskEvent], labels: Iterable[tuple[str, bool, float]] = (),
+             habits: Mapping[str, float] | None = None) -> None:
+        """Rebuild from the decision log: events (any order) with their logged habits (by event id), then
+        labels (event_id, fraud, arrived_at)."""
+        habits = habits or {}
         for event in sorted(events, key=lambda e: e.at):
-            self.observe(event)
+            self.observe(event, habits.get(event.event_id, NAN))
         for event_id, fraud, arrived_at in sorted(labels, key=lambda lab: lab[2]):
             self.label(event_id, fraud, arrived_at)
 

@@ -42,6 +42,7 @@ class _KindNames(NamedTuple):
     days_since_fraud: str
     days_since_first_fraud: str
     count_since_fraud: str
+    fraud_habit: str | None  # counterparties only (RELATION_KINDS)
 
     def all(self) -> tuple[str, ...]:
         names: list[str] = []
@@ -56,6 +57,8 @@ class _KindNames(NamedTuple):
             names += [count, share]
         names += [self.days_since_fraud, self.days_since_first_fraud, self.count_since_fraud]
         names += [w[3] for w in self.label_windows if w[3]]
+        if self.fraud_habit:
+            names.append(self.fraud_habit)
         return tuple(names)
 
 
@@ -80,6 +83,7 @@ def _kind_names(kind: str) -> _KindNames:
         days_since_fraud=f"{kind}_days_since_fraud",
         days_since_first_fraud=f"{kind}_days_since_first_fraud",
         count_since_fraud=f"{kind}_count_since_fraud",
+        fraud_habit=f"{kind}_fraud_habit_ratio_30d" if kind in RELATION_KINDS else None,
     )
 
 

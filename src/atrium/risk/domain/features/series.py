@@ -17,7 +17,8 @@ from typing import Final
 
 
 class Series:
-    __slots__ = ("times", "amounts", "cum", "cum_sq", "fraud_times", "fraud_arrivals", "fraud_amounts")
+    __slots__ = ("times", "amounts", "cum", "cum_sq", "fraud_times", "fraud_arrivals", "fraud_amounts",
+                 "fraud_habits")
 
     def __init__(self) -> None:
         self.times = array("d")
@@ -28,6 +29,7 @@ class Series:
         self.fraud_times: array[float] | tuple[()] = ()
         self.fraud_arrivals: array[float] | tuple[()] = ()
         self.fraud_amounts: array[float] | tuple[()] = ()
+        self.fraud_habits: array[float] | tuple[()] = ()  # each fraud's amount ÷ its payer's usual (NaN)
 
     # ---- windows ---------------------------------------------------------------------------------------
     def upto(self, t: float) -> int:
@@ -82,6 +84,19 @@ class Series:
                 total += amounts[i]
         return n, total
 
+    def fraud_habit_mean(self, a: float, b: float, known_at: float) -> float:
+        """The mean of the `habit`s of the frauds of events in `(a, b]` whose label arrived by `known_at`
+        (those with one: a payer with a history); NaN if there are none."""
+        lo, hi = bisect_right(self.fraud_times, a), bisect_right(self.fraud_times, b)
+        arrivals, habits = self.fraud_arrivals, self.fraud_habits
+        n, total = 0, 0.0
+        for i in range(lo, hi):
+            habit = habits[i]
+            if arrivals[i] <= known_at and habit == habit:
+                n += 1
+                total += habit
+        return total / n if n else math.nan
+
     def last_fraud(self, known_at: float, since: float = -math.inf) -> float | None:
         """Event time of the latest fraud in `[since, known_at]` whose label had arrived by `known_at`."""
         i = bisect_right(self.fraud_times, known_at)
@@ -124,13 +139,15 @@ class Series:
             self.cum.append(self.cum[-1] + a)
             self.cum_sq.append(self.cum_sq[-1] + a * a)
 
-    def add_fraud(self, event_at: float, arrived_at: float, amount: float) -> None:
+    def add_fraud(self, event_at: float, arrived_at: float, amount: float, habit: float = math.nan) -> None:
         if not self.fraud_times:
             self.fraud_times, self.fraud_arrivals, self.fraud_amounts = array("d"), array("d"), array("d")
+            self.fraud_habits = array("d")
         i = bisect_right(self.fraud_times, event_at)
         self.fraud_times.insert(i, event_at)  # type: ignore[union-attr]
         self.fraud_arrivals.insert(i, arrived_at)  # type: ignore[union-attr]
         self.fraud_amounts.insert(i, amount)  # type: ignore[union-attr]
+        self.fraud_habits.insert(i, habit)  # type: ignore[union-attr]
 
     def remove_fraud(self, event_at: float) -> None:
         i = bisect_left(self.fraud_times, event_at)
@@ -138,6 +155,7 @@ class Series:
             del self.fraud_times[i]  # type: ignore[union-attr]
             del self.fraud_arrivals[i]  # type: ignore[union-attr]
             del self.fraud_amounts[i]  # type: ignore[union-attr]
+            del self.fraud_habits[i]  # type: ignore[union-attr]
 
     def evict_before(self, ts: float) -> bool:
         """Drop events and frauds before `ts`; True when nothing is left."""
@@ -154,6 +172,7 @@ class Series:
             del self.fraud_times[:f]  # type: ignore[union-attr]
             del self.fraud_arrivals[:f]  # type: ignore[union-attr]
             del self.fraud_amounts[:f]  # type: ignore[union-attr]
+            del self.fraud_habits[:f]  # type: ignore[union-attr]
         return not self.times and not self.fraud_times
 
 
