@@ -145,7 +145,7 @@ def insert_decisions(session: Session, rows: Sequence[dict[str, Any]]) -> dict[s
     bind processor (`_RowWriter`)."""
     if not rows:
         return {}
-    if rows[0].get("feature_values") is not None or any(r.get("feature_values") is not None for r in rows):
+    if any(row.get("feature_values") is not None for row in rows):
         vectors.register(session)  # in this transaction: no row is committed without its vocabulary
     connection = session.connection()
     writer = _writer(connection.dialect, tuple(rows[0]))
