@@ -62,7 +62,7 @@ def pack(features: Mapping[str, float]) -> bytes | None:
         values = tuple(features.get(name, math.nan) for name in FEATURE_NAMES)
     vector = np.array(values, dtype="<f8")
     present = ~np.isnan(vector)
-    return b"\x01" + np.packbits(present).tobytes() + vector[present].tobytes()
+    return bytes((FORMAT,)) + np.packbits(present).tobytes() + vector[present].tobytes()
 
 
 def unpack(blob: bytes, size: int) -> np.ndarray:
@@ -131,9 +131,12 @@ def value_of(session: Session | None, row: Any, name: str) -> float:
     reads one per warmed event)."""
     blob = row.feature_values
     if blob is None:
-        value = (row.features or {}).get(name)
-        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
-    index = _positions(row.feature_set, session).get(name)
+        value = _number((row.features or {}).get(name))
+        return math.nan if value is None else value
+    if blob[0] != FORMAT:
+        raise ValueError(f"not a packed feature vector of format {FORMAT}")
+    positions = _positions(row.feature_set, session)
+    index = positions.get(name)
     if index is None:
         return math.nan
     byte, bit = divmod(index, 8)
@@ -141,7 +144,7 @@ def value_of(session: Session | None, row: Any, name: str) -> float:
     if not (mask >> (7 - bit)) & 1:
         return math.nan
     before = int.from_bytes(blob[1:1 + byte], "big").bit_count() + (mask >> (8 - bit)).bit_count()
-    k = (len(_VOCABULARIES[row.feature_set]) + 7) // 8
+    k = (len(positions) + 7) // 8
     return float(struct.unpack_from("<d", blob, 1 + k + 8 * before)[0])
 
 
@@ -166,9 +169,16 @@ def features_of(row: RiskDecision | Any) -> dict[str, float]:
     a packed vector over its own vocabulary (looked up through the row's session if it is not this code's)
     or, for rows logged before vectors were packed, the JSON object."""
     blob = row.feature_values
-    if blob is None:
-        return {name: float(value) for name, value in (row.features or {}).items()
-                if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)}
+    if blob is None:  # JSON has no NaN or infinity: a missing feature is null or absent
+        return {name: number for name, value in (row.features or {}).items()
+                if (number := _number(value)) is not None}
     names = vocabulary(row.feature_set, object_session(row))
     vector = unpack(blob, len(names))
     return {names[i]: float(vector[i]) for i in np.flatnonzero(~np.isnan(vector))}
+
+
+def _number(value: object) -> float | None:
+    """A JSON-logged feature value as a float (None: null, or not a number)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
