@@ -138,19 +138,20 @@ def _call(client: TestClient, db, e: Endpoint, who: tuple[str, str] | None):  # 
 
 
 def test_every_route_answers_every_caller_as_the_table_says(app, db, callers, all_endpoints) -> None:  # type: ignore[no-untyped-def]
-    # "localhost": WebAuthn routes refuse hosts that are not a relying party (an IP, "testserver").
-    client = TestClient(app, base_url="http://localhost")
+    # "localhost": WebAuthn routes refuse hosts that are not a relying party (an IP, "testserver"). Entered
+    # once: outside `with`, the client starts an event loop thread of its own for every request.
     wrong = []
-    for e in sorted(all_endpoints, key=lambda x: x.key):
-        rule = access.ACCESS.get(e.key)
-        if rule is None:
-            continue  # reported by test_every_route_has_exactly_one_rule
-        for caller in CALLERS:
-            r = _call(client, db, e, callers[caller])
-            if refused(e, r, rule) == expected(rule, caller):
-                got = f"{r.status_code} {_problem_code(r) or r.headers.get('location', '')}"
-                wrong.append(
-                    f"{e.method} {e.path} as {caller}: table says "
-                    f"{'allow' if expected(rule, caller) else 'refuse'} ({rule}), got {got}"
-                )
+    with TestClient(app, base_url="http://localhost") as client:
+        for e in sorted(all_endpoints, key=lambda x: x.key):
+            rule = access.ACCESS.get(e.key)
+            if rule is None:
+                continue  # reported by test_every_route_has_exactly_one_rule
+            for caller in CALLERS:
+                r = _call(client, db, e, callers[caller])
+                if refused(e, r, rule) == expected(rule, caller):
+                    got = f"{r.status_code} {_problem_code(r) or r.headers.get('location', '')}"
+                    wrong.append(
+                        f"{e.method} {e.path} as {caller}: table says "
+                        f"{'allow' if expected(rule, caller) else 'refuse'} ({rule}), got {got}"
+                    )
     assert not wrong, "\n".join(wrong)
