@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from atrium.risk.benchmark.baseline import ratio
 from atrium.risk.benchmark.data import Transactions, day_to_iso
 from atrium.risk.benchmark.replay import BenchConfig, BenchResult
 
@@ -21,8 +22,9 @@ METRICS = ("auc", "ap", "cp100")
 BOOK_BEST = {"auc": 0.879, "ap": 0.687, "cp100": 0.305}
 
 
-def document(result: BenchResult, data: Transactions, cfg: BenchConfig,
-             wall_seconds: float) -> dict[str, Any]:
+def document(result: BenchResult, data: Transactions, cfg: BenchConfig, wall_seconds: float,
+             baseline: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The run's JSON document; `baseline` is `baseline.run`'s summary when it was measured too."""
     import lightgbm
     import sklearn
 
@@ -62,6 +64,8 @@ def document(result: BenchResult, data: Transactions, cfg: BenchConfig,
                  "last_day": day_to_iso(data.last_day)},
         "grid": [dict(p) for p in cfg.grid],
         "book_best": BOOK_BEST,
+        **({"baseline": {**baseline, "ratio": {m: ratio(doc[m], baseline[m]) for m in METRICS}}}
+           if baseline else {}),
         "environment": {"python": platform.python_version(), "lightgbm": lightgbm.__version__,
                         "numpy": np.__version__, "scikit_learn": sklearn.__version__, "cpus": os.cpu_count()},
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -102,6 +106,20 @@ def table(doc: dict[str, Any]) -> Any:
     return t
 
 
+def baseline_table(doc: dict[str, Any]) -> Any:
+    """The decision path against the book's forest measured on the same folds (`--baseline`)."""
+    from rich.table import Table
+
+    b = doc["baseline"]
+    t = Table(title="Same folds, same metrics: the book's random forest on its 14 features")
+    for column in ("metric", "decision path", "book's forest", "ratio", "book best, its own days"):
+        t.add_column(column, justify="left" if column == "metric" else "right", no_wrap=True)
+    for metric, name in zip(METRICS, ("AUC ROC", "AP", "CP@100"), strict=True):
+        ours, theirs = (f"{_f(d[metric])} ± {_f(d[metric + '_std'])}" for d in (doc, b))
+        t.add_row(name, ours, theirs, _r(b["ratio"][metric]), _f(BOOK_BEST[metric]))
+    return t
+
+
 def summary(doc: dict[str, Any]) -> str:
     return (f"latency per decision p50 {doc['latency_p50_ms']:.3f} ms, p99 {doc['latency_p99_ms']:.3f} ms "
             f"(max {doc['latency_max_ms']:.1f} ms) over {doc['test_decisions']:,} test-week decisions; "
@@ -112,6 +130,10 @@ def summary(doc: dict[str, Any]) -> str:
 
 def _f(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}"
+
+
+def _r(value: float | None) -> str:
+    return "—" if value is None else f"×{value:.3f}"
 
 
 def _mean(values: list[float]) -> float:
