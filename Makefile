@@ -56,8 +56,8 @@ bench: $(STAMP)
 	$(BIN)/atrium bench pwa --json bench/results/pwa.json
 	$(BIN)/atrium bench risk --json bench/results/risk-api.json
 	$(BIN)/atrium bench risk-decider --json bench/results/risk-decider.json
-	$(BIN)/atrium risk benchmark --data ../shared/data/fraud-handbook --protocol single --train-start 2018-07-04 --json bench/results/risk-single.json
-	$(BIN)/atrium risk benchmark --data ../shared/data/fraud-handbook --protocol prequential --train-start 2018-06-13 --json bench/results/risk-prequential.json
+	$(BIN)/atrium risk benchmark --data ../shared/data/fraud-handbook --protocol single --train-start 2018-07-04 --json bench/results/risk-single.json --baseline
+	$(BIN)/atrium risk benchmark --data ../shared/data/fraud-handbook --protocol prequential --train-start 2018-06-13 --json bench/results/risk-prequential.json --baseline
 
 clean:
 	rm -rf $(VENV) var

@@ -19,7 +19,7 @@ def benchmark(
     json_out: Path = typer.Option(None, "--json", help="write the results as JSON here"),
     scores_out: Path = typer.Option(None, "--scores", help="write fold,TRANSACTION_ID,score here"),
     baseline: bool = typer.Option(
-        False, "--baseline", help="also train the book's random forest on its 14 features, same folds and "
+        False, "--baseline", help="also train the book's random forest on its 15 inputs, same folds and "
         "metrics: a reference measured on the same days (a few minutes more)"),
 ) -> None:
     """Replay transactions through the decision path with the book's protocol; print AUC ROC, AP and

@@ -1,4 +1,4 @@
-"""The book's reference model on the same folds (`--baseline`): its 14 features against a row-by-row
+"""The book's reference model on the same folds (`--baseline`): its 15 inputs against a row-by-row
 reading of the book's definitions and against the handbook's own transformed table; the forest's run
 through the same selection and metric code; the CLI's report."""
 
@@ -31,9 +31,9 @@ def reference(rows: list[tuple[int, int, int, float, int]], delay_days: int = 7)
     """Row by row, from the book's words: rows are (seconds from START, customer, terminal, amount, fraud)
     in file order (time order, ties kept)."""
     out = []
-    for i, (t, customer, terminal, _, _) in enumerate(rows):
+    for i, (t, customer, terminal, amount, _) in enumerate(rows):
         when = START + timedelta(seconds=t)
-        values = [float(when.weekday() >= 5), float(when.hour <= 6)]
+        values = [amount, float(when.weekday() >= 5), float(when.hour <= 6)]
         for w in baseline.WINDOW_DAYS:
             mine = [a for s, c, _, a, _ in rows[:i + 1] if c == customer and s > t - w * DAY_S]
             values += [float(len(mine)), sum(mine) / len(mine)]
@@ -138,7 +138,7 @@ def test_the_cli_reports_the_forest_beside_the_decision_path(stream: Path, tmp_p
             "2031-04-16", "--json", str(out), "--baseline"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "the book's random forest on its 14 features" in result.output and "×" in result.output
+    assert "the book's random forest on its 15 inputs" in result.output and "×" in result.output
     doc = json.loads(out.read_text())
     b = doc["baseline"]
     assert b["features"] == list(baseline.FEATURES) and len(b["grid"]) == len(baseline.FOREST_GRID)

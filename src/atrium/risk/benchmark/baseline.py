@@ -8,8 +8,8 @@ forest on them, fold by fold, with the same windows, the same label delay, the s
 selection rule (`selection.choose` on the fold's validation weeks) and the same metric code as the
 replay. It does not go through the decision path: it is the yardstick, not the product.
 
-The features, per transaction at time t:
-- `TX_DURING_WEEKEND` (Saturday or Sunday), `TX_DURING_NIGHT` (hour <= 6);
+The model's 15 inputs, per transaction at time t:
+- `TX_AMOUNT`, `TX_DURING_WEEKEND` (Saturday or Sunday), `TX_DURING_NIGHT` (hour <= 6);
 - per customer, for w in 1/7/30 days: the number of transactions in `(t - w, t]` and their mean amount,
   the transaction itself included (rows at the same second count up to the row itself, in file order);
 - per terminal, for w in 1/7/30 days: the number of transactions in the window that ends where labels are
@@ -33,8 +33,9 @@ from atrium.risk.benchmark.selection import choose
 Progress = Callable[[str, int, int], None]
 
 WINDOW_DAYS: Final = (1, 7, 30)
+# The book's model inputs: the amount and its 14 engineered features.
 FEATURES: Final[tuple[str, ...]] = (
-    "TX_DURING_WEEKEND", "TX_DURING_NIGHT",
+    "TX_AMOUNT", "TX_DURING_WEEKEND", "TX_DURING_NIGHT",
     *(f"CUSTOMER_ID_{what}_{w}DAY_WINDOW" for w in WINDOW_DAYS for what in ("NB_TX", "AVG_AMOUNT")),
     *(f"TERMINAL_ID_{what}_{w}DAY_WINDOW" for w in WINDOW_DAYS for what in ("NB_TX", "RISK")),
 )
@@ -42,16 +43,17 @@ FEATURES: Final[tuple[str, ...]] = (
 FOREST_GRID: Final[tuple[Mapping[str, Any], ...]] = tuple(
     {"max_depth": depth, "n_estimators": trees} for depth in (5, 10, 20, 50) for trees in (25, 50, 100)
 )
-MODEL: Final = "the book's random forest on its 14 baseline features"
+MODEL: Final = "the book's random forest on its 15 baseline inputs (the amount and 14 engineered features)"
 _SEED: Final = 0
 
 
 def book_features(data: Transactions, delay_days: int = 7) -> np.ndarray:
-    """The 14 features (columns in `FEATURES` order), one row per transaction of `data`."""
+    """The 15 inputs (columns in `FEATURES` order), one row per transaction of `data`."""
     day_s = float(DAY_S)
     hour = (data.at % day_s) // 3600
     weekday = ((data.at // day_s).astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
     columns: dict[str, np.ndarray] = {
+        "TX_AMOUNT": data.amount.astype(np.float64),
         "TX_DURING_WEEKEND": (weekday >= 5).astype(np.float64),
         "TX_DURING_NIGHT": (hour <= 6).astype(np.float64),
     }

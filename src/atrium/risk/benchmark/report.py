@@ -111,7 +111,7 @@ def baseline_table(doc: dict[str, Any]) -> Any:
     from rich.table import Table
 
     b = doc["baseline"]
-    t = Table(title="Same folds, same metrics: the book's random forest on its 14 features")
+    t = Table(title="Same folds, same metrics: the book's random forest on its 15 inputs")
     for column in ("metric", "decision path", "book's forest", "ratio", "book best, its own days"):
         t.add_column(column, justify="left" if column == "metric" else "right", no_wrap=True)
     for metric, name in zip(METRICS, ("AUC ROC", "AP", "CP@100"), strict=True):
