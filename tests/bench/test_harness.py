@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from atrium.bench import baselines
-from atrium.bench.api import ApiBenchConfig
-from atrium.bench.api import run as run_api
+from atrium.bench.api import ApiBenchConfig, run_each
 from atrium.bench.ledger import LedgerBenchConfig
 from atrium.bench.ledger import run as run_ledger
 from atrium.bench.load import AccountChooser, percentile, run_closed_loop
@@ -113,13 +112,26 @@ def test_ledger_bench_smoke_on_postgresql(tmp_path: Path, monkeypatch: pytest.Mo
     assert doc["databases"]["postgresql"]["ledger_check_ok"], doc["databases"]["postgresql"]["ledger_check"]
 
 
-@pytest.mark.database_independent
-@pytest.mark.parametrize("generator", ["raw", "httpx"])
-def test_api_bench_smoke_against_the_real_server(tmp_path: Path, generator: str) -> None:
-    cfg = ApiBenchConfig.quick(connections=4, seconds=1.0, warmup=0.3, customers=8, generator=generator,
-                               database_url=f"sqlite:///{tmp_path / 'api.db'}", var_dir=tmp_path)
+GENERATORS = ("raw", "httpx")
+
+
+@pytest.fixture(scope="module")
+def api_docs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:  # type: ignore[type-arg]
+    """`atrium bench api` with each generator, one after the other against one server (`run_each`): a
+    server start costs seconds of imports, the same for every run."""
+    tmp_path = tmp_path_factory.mktemp("api-bench")
+    cfgs = [ApiBenchConfig.quick(connections=4, seconds=1.0, warmup=0.3, customers=8, generator=generator,
+                                 database_url=f"sqlite:///{tmp_path / 'api.db'}", var_dir=tmp_path)
+            for generator in GENERATORS]
     with Reporter(quiet=True) as reporter:
-        doc = run_api(cfg, reporter)
+        docs = run_each(cfgs, reporter)
+    return {doc["generator"]: doc for doc in docs}
+
+
+@pytest.mark.database_independent
+@pytest.mark.parametrize("generator", GENERATORS)
+def test_api_bench_smoke_against_the_real_server(api_docs: dict[str, dict], generator: str) -> None:  # type: ignore[type-arg]
+    doc = api_docs[generator]
     by_endpoint = {r["endpoint"]: r for r in doc["results"]}
     assert set(by_endpoint) == {"trivial", "transfer", "home"}
     for r in by_endpoint.values():
