@@ -24,7 +24,7 @@ def test_a_variant_is_a_name_and_an_environment() -> None:
 def test_two_servers_take_turns_and_every_answer_is_logged(tmp_path: Path) -> None:
     # One worker per server keeps it short (no decider to start); B differs by a setting, as variants do.
     cfg = RiskAbConfig(Variant.parse("batch32:"), Variant.parse("batch8:ATRIUM_RISK_API__MAX_BATCH=8"),
-                       rounds=2, seconds=0.6, warmup=0.2, connections=4, workers=1, warm_rows=30,
+                       rounds=2, seconds=0.5, warmup=0.1, connections=4, workers=1, warm_rows=30,
                        data=None, traffic_rows=300, model=False, var_dir=tmp_path)
     with Reporter(quiet=True) as reporter:
         doc = run(cfg, reporter)

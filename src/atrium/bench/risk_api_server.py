@@ -45,7 +45,7 @@ class RiskServer:
                 raise RuntimeError(f"the server exited with {self.proc.returncode}; see {self._log.name}")
             if asyncio.run(probe()):
                 return
-            time.sleep(0.3)
+            time.sleep(0.05)
         raise RuntimeError("the server did not answer /api/v1/health in time")
 
     def cpu_seconds(self) -> float:

@@ -118,7 +118,7 @@ def _start_decider(url: str, folder: str, log_path: Path, extra_env: dict[str, s
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             raise RuntimeError(f"the decider did not start; see {log_path}")
-        time.sleep(0.1)
+        time.sleep(0.05)
     return proc, path
 
 
