@@ -93,16 +93,24 @@ LONGEST_FIRST = (
 )
 
 
-def _order(item: pytest.Item) -> int:
+# Modules with a test that uses the shared Chromium (tests/web/browser_support.py: `browser`, and `page`
+# through it), found at collection.
+_BROWSER_MODULES: set[Path] = set()
+
+
+def _order(item: pytest.Item) -> tuple[int, bool]:
     path = item.path.as_posix()
-    return next((i for i, name in enumerate(LONGEST_FIRST) if path.endswith(name)), len(LONGEST_FIRST))
+    longest = next((i for i, name in enumerate(LONGEST_FIRST) if path.endswith(name)), len(LONGEST_FIRST))
+    return longest, item.path not in _BROWSER_MODULES
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Longest modules first (a stable sort: the order inside a module is kept). CI runs the suite twice
+    """Longest modules first, then the modules that use the browser, one after another (so that they share
+    one Chromium), then the rest; a stable sort: the order inside a module is kept. CI runs the suite twice
     (SQLite, then PostgreSQL); with ATRIUM_TEST_SKIP_DATABASE_INDEPENDENT=1 the second run skips what
     cannot depend on the database under test (pure rules, browser tests, benchmark smoke runs on their own
     files). A developer's single run keeps them."""
+    _BROWSER_MODULES.update(item.path for item in items if "browser" in getattr(item, "fixturenames", ()))
     items.sort(key=_order)
     if os.environ.get("ATRIUM_TEST_SKIP_DATABASE_INDEPENDENT") != "1":
         return
@@ -110,6 +118,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if _database_independent(item):
             item.add_marker(skip)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Close the shared Chromium after the last test of a run of browser modules, once the module's own
+    fixtures are torn down (see tests/web/browser_support.py)."""
+    try:
+        return (yield)
+    finally:
+        if item.path in _BROWSER_MODULES and (nextitem is None or nextitem.path not in _BROWSER_MODULES):
+            support = sys.modules.get("tests.web.browser_support")
+            if support is not None:
+                support.close_browser()
 
 
 def _database_url(tmp_root: Path) -> str:

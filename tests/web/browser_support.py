@@ -87,17 +87,37 @@ def live_server(database) -> Iterator[str]:  # type: ignore[no-untyped-def]
     thread.join(timeout=10)
 
 
-# Per module, not per session: a running sync Playwright keeps its event loop current in this thread, and
-# code under test that calls asyncio.run() (the benchmarks, the relay) must not meet it in a later module.
+class _Shared:
+    """One Chromium for a run of browser modules. A running sync Playwright keeps its event loop current in
+    this thread, and code under test that calls asyncio.run() (the benchmarks, the relay) must not meet it:
+    tests/conftest.py runs the modules that use the browser one after another and closes it (`close_browser`)
+    before any other module. Starting Playwright and Chromium costs ~1 s a module otherwise."""
+
+    playwright: object | None = None
+    chromium: object | None = None
+
+
+def close_browser() -> None:
+    if _Shared.playwright is not None:
+        try:
+            _Shared.chromium.close()  # type: ignore[attr-defined]
+        finally:
+            _Shared.playwright.stop()  # type: ignore[attr-defined]
+            _Shared.playwright = _Shared.chromium = None
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator:  # type: ignore[type-arg]
     _require_chromium()
-    from playwright.sync_api import sync_playwright
+    if _Shared.chromium is not None and not _Shared.chromium.is_connected():  # type: ignore[attr-defined]
+        close_browser()  # it crashed in an earlier module: a fresh one
+    if _Shared.chromium is None:
+        from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True)
-        yield chromium
-        chromium.close()
+        _Shared.playwright = sync_playwright().start()
+        _Shared.chromium = _Shared.playwright.chromium.launch(  # type: ignore[attr-defined]
+            executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True)
+    yield _Shared.chromium
 
 
 # Every page records Content-Security-Policy violations; a test fails if any happened (the CSP forbids
