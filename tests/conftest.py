@@ -240,14 +240,20 @@ _APPS: dict[str, object] = {}
 
 
 @pytest.fixture()
-def client(db: Database):  # type: ignore[no-untyped-def]
-    from fastapi.testclient import TestClient
-
+def shared_app(db: Database):  # type: ignore[no-untyped-def]
+    """The whole app (create_app(start_background=False)) for the current settings, made once per settings."""
     from atrium.app import create_app
 
     key = repr(get_settings())
     app = _APPS.get(key)
     if app is None:
         app = _APPS[key] = create_app(start_background=False)
-    with TestClient(app) as c:  # type: ignore[arg-type]
+    return app
+
+
+@pytest.fixture()
+def client(shared_app):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    with TestClient(shared_app) as c:
         yield c

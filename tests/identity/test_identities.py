@@ -129,16 +129,6 @@ def test_a_revoked_session_cannot_switch(db):
 # --- the API ------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture()
-def client(db):  # type: ignore[no-untyped-def]
-    from fastapi.testclient import TestClient
-
-    from atrium.app import create_app
-
-    with TestClient(create_app(start_background=False)) as c:
-        yield c
-
-
 def _bearer(db, customer_id: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
     with db.unit_of_work() as s:
         token, _ = sessions.open_session(s, customer_id=customer_id, amr=["pwd", "sms"], client="api")

@@ -237,16 +237,6 @@ def test_details_never_print_the_password():
 # --- the API ------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture()
-def client(db):  # type: ignore[no-untyped-def]
-    from fastapi.testclient import TestClient
-
-    from atrium.app import create_app
-
-    with TestClient(create_app(start_background=False)) as c:
-        yield c
-
-
 def _api_register(  # type: ignore[no-untyped-def]
     client, db, phone: str = PHONE, **overrides: str
 ) -> dict[str, object]:

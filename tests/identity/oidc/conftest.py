@@ -3,12 +3,14 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.identity.oidc.support import Customer, make_customer, oidc_app
+from tests.identity.oidc.support import Customer, make_customer
 
 
 @pytest.fixture()
-def app_client(db):  # type: ignore[no-untyped-def]
-    with TestClient(oidc_app()) as c:
+def app_client(shared_app):  # type: ignore[no-untyped-def]
+    """The whole app (it mounts the provider and Atrium Life): the one made for these settings before, in a
+    fresh client (tests/conftest.py `shared_app`)."""
+    with TestClient(shared_app) as c:
         yield c
 
 

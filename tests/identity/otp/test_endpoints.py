@@ -12,12 +12,12 @@ from fastapi.testclient import TestClient
 from atrium.identity import passwords
 from atrium.identity import service as identity
 from atrium.kit import clock
-from tests.identity.otp.support import PHONE_OF_MEI, app_with_security, last_code, make_customer, sign_in_as
+from tests.identity.otp.support import PHONE_OF_MEI, last_code, make_customer, sign_in_as
 
 
 @pytest.fixture()
-def api(db) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
-    with TestClient(app_with_security()) as c:
+def api(shared_app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(shared_app) as c:  # the whole app, as app_with_security() makes it
         yield c
 
 

@@ -34,8 +34,9 @@ def app_with_passkeys() -> FastAPI:
     return app
 
 
-def localhost_client() -> Iterator[TestClient]:
-    with TestClient(app_with_passkeys(), base_url=BASE) as c:
+def localhost_client(app: FastAPI | None = None) -> Iterator[TestClient]:
+    """A client of `app` (default: app_with_passkeys()) at http://localhost, a WebAuthn relying party."""
+    with TestClient(app or app_with_passkeys(), base_url=BASE) as c:
         yield c
 
 

@@ -12,13 +12,13 @@ from atrium.identity import sessions
 from atrium.identity.oidc.models import OidcRefreshToken, RpSession
 from atrium.kit import clock
 from atrium.web.deps import SESSION_COOKIE
-from tests.identity.oidc.support import Customer, browser_session, make_customer, oidc_app, query_of
+from tests.identity.oidc.support import Customer, browser_session, make_customer, query_of
 from tests.web.mobile.factories import csrf_from
 
 
 @pytest.fixture()
-def app_client(db):  # type: ignore[no-untyped-def]
-    with TestClient(oidc_app()) as c:
+def app_client(shared_app):  # type: ignore[no-untyped-def]
+    with TestClient(shared_app) as c:
         yield c
 
 

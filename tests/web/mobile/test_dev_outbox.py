@@ -12,12 +12,11 @@ from atrium.db.session import Database
 from atrium.identity.otp import service as otp
 from atrium.web.mobile.i18n import LOCALE_COOKIE
 from atrium.web.mobile.pages import dev_outbox
-from tests.identity.otp.support import app_with_security
 
 
 @pytest.fixture()
-def web(db: Database) -> Iterator[TestClient]:
-    with TestClient(app_with_security()) as c:
+def web(shared_app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(shared_app) as c:  # the whole app, as app_with_security() makes it
         yield c
 
 

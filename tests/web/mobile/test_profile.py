@@ -11,16 +11,6 @@ from tests.web.mobile.factories import page_token, seed_customer
 
 
 @pytest.fixture()
-def client(db):  # type: ignore[no-untyped-def]
-    from fastapi.testclient import TestClient
-
-    from atrium.app import create_app
-
-    with TestClient(create_app(start_background=False)) as c:
-        yield c
-
-
-@pytest.fixture()
 def mei(db):  # type: ignore[no-untyped-def]
     """A customer with KYC on file and a company she operates."""
     seeded = seed_customer(db)

@@ -22,16 +22,6 @@ DETAILS = {
 }
 
 
-@pytest.fixture()
-def client(db):  # type: ignore[no-untyped-def]
-    from fastapi.testclient import TestClient
-
-    from atrium.app import create_app
-
-    with TestClient(create_app(start_background=False)) as c:
-        yield c
-
-
 def _ticket(html: str) -> str:
     match = re.search(r'name="ticket" value="([^"]+)"', html)
     assert match, "the details step carries no ticket"

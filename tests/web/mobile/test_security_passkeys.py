@@ -18,8 +18,8 @@ ORIGIN = "http://localhost"
 
 
 @pytest.fixture()
-def web(db: Database) -> Iterator[TestClient]:
-    yield from localhost_client()
+def web(shared_app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    yield from localhost_client(shared_app)
 
 
 def _register(db: Database, customer_id: str, name: str) -> SoftAuthenticator:

@@ -16,7 +16,6 @@ from atrium.web.mobile.i18n import LOCALE_COOKIE
 from tests.identity.otp.support import (
     PASSWORD,
     PHONE_OF_MEI,
-    app_with_security,
     frozen_clock,
     last_code,
     make_customer,
@@ -26,8 +25,8 @@ from tests.web.mobile.factories import csrf_from
 
 
 @pytest.fixture()
-def web(db: Database) -> Iterator[TestClient]:
-    with TestClient(app_with_security()) as c:
+def web(shared_app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(shared_app) as c:  # the whole app, as app_with_security() makes it
         yield c
 
 

@@ -14,13 +14,13 @@ from atrium.db.session import Database
 from atrium.identity.otp import totp
 from atrium.kit import clock
 from atrium.web.mobile.i18n import LOCALE_COOKIE
-from tests.identity.otp.support import app_with_security, frozen_clock, make_customer, sign_in_as
+from tests.identity.otp.support import frozen_clock, make_customer, sign_in_as
 from tests.web.mobile.factories import csrf_from
 
 
 @pytest.fixture()
-def web(db: Database) -> Iterator[TestClient]:
-    with TestClient(app_with_security()) as c:
+def web(shared_app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(shared_app) as c:  # the whole app, as app_with_security() makes it
         yield c
 
 
