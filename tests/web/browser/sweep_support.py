@@ -43,7 +43,7 @@ class Sweep:
 
     def audit(self, name: str) -> None:
         self.found[name] = axe_violations(self.page)
-        small = self.page.evaluate(_SMALL, self.min_target)
+        small = self.page.evaluate(SMALL_TARGETS, self.min_target)
         self.small[name] = [element for element, in_text in small if not in_text]
         self.small_in_text[name] = [element for element, in_text in small if in_text]
         wider = self.page.evaluate("(d => d.scrollWidth - d.clientWidth)(document.documentElement)")
@@ -64,7 +64,7 @@ class Sweep:
 
 # Interactive elements smaller than the mode's target size (a radio or checkbox is measured by its label,
 # which is the target), each with whether it is a link inside running text (WCAG 2.5.8 exempts those).
-_SMALL = """(min) => {
+SMALL_TARGETS = """(min) => {
   const out = [];
   const selector = 'a[href], button, input:not([type=hidden]), select, textarea, summary';
   for (const el of document.querySelectorAll(selector)) {

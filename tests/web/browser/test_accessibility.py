@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.web.browser.sweep_support import SMALL_TARGETS
 from tests.web.browser_support import sign_in
 from tests.web.mobile.factories import seed_customer
 
@@ -16,22 +17,7 @@ pytestmark = pytest.mark.browser
 def _small_targets(page) -> list[str]:  # type: ignore[no-untyped-def]
     """Interactive elements smaller than 44×44 CSS px (WCAG 2.5.5), links inside text included, the skip link
     not: other browser tests hold their pages to it (the sweep measures every page itself)."""
-    return page.evaluate("""() => {
-      const out = [];
-      const selector = 'a[href], button, input:not([type=hidden]), select, textarea, summary';
-      for (const el of document.querySelectorAll(selector)) {
-        const r = el.getBoundingClientRect();
-        const style = getComputedStyle(el);
-        if (r.width === 0 || r.height === 0 || style.visibility === 'hidden') continue;
-        if (el.classList.contains('skip-link')) continue;
-        // A radio or checkbox is covered by its card-sized label; measure the label instead.
-        const choice = el.type === 'radio' || el.type === 'checkbox';
-        const box = choice ? (el.closest('label') || el).getBoundingClientRect() : r;
-        const size = `${Math.round(box.width)}x${Math.round(box.height)}`;
-        if (box.width < 44 || box.height < 44) out.push(el.outerHTML.slice(0, 90) + ' ' + size);
-      }
-      return out;
-    }""")
+    return [target for target, _ in page.evaluate(SMALL_TARGETS, 44)]
 
 
 def test_the_skip_link_is_the_first_stop_and_moves_focus_to_main(page, db):
