@@ -40,6 +40,7 @@ from atrium.bench.http1 import Http1Connection
 from atrium.bench.load import percentile
 from atrium.bench.population import BenchAccount
 from atrium.bench.report import Reporter, round_or_none
+from atrium.bench.window import Window
 from atrium.db.engine import normalise_url
 
 
@@ -190,16 +191,15 @@ async def _phase(gen: _Generator, server: Server, endpoint: str, cfg: ApiBenchCo
                  tokens: list[str], accounts: list[BenchAccount], transfer_ids: list[tuple[str, str]],
                  reporter: Reporter) -> Phase:
     loop = asyncio.get_running_loop()
-    t0 = loop.time()
-    start, end = t0 + cfg.warmup, t0 + cfg.warmup + cfg.seconds
+    window = Window(cfg.warmup, cfg.seconds)
     lat: list[float] = []
     counts = {"ok": 0, "errors": 0}
     first_error: list[str] = []
-    marks: dict[str, float] = {}
 
     async def worker(i: int) -> None:
         rng = random.Random(f"{endpoint}:{i}")
-        while (now := loop.time()) < end:
+        while not window.closed:
+            now = loop.time()
             method, path, headers, body = _request(endpoint, i, tokens, accounts, rng)
             try:
                 status, content = await gen.send(i, method, path, headers, body)
@@ -210,7 +210,7 @@ async def _phase(gen: _Generator, server: Server, endpoint: str, cfg: ApiBenchCo
             done = loop.time()
             if ok and endpoint == "transfer":
                 transfer_ids.append((accounts[i].customer_id, json.loads(content)["id"]))
-            if start <= done <= end:
+            if window.measures(done):
                 if ok:
                     counts["ok"] += 1
                     lat.append((done - now) * 1000.0)
@@ -219,18 +219,10 @@ async def _phase(gen: _Generator, server: Server, endpoint: str, cfg: ApiBenchCo
             if not ok and not first_error:
                 first_error.append(detail)
 
-    async def clock() -> None:
-        await asyncio.sleep(cfg.warmup)
-        marks["server"], marks["gen"] = server.cpu_seconds(), time.process_time()
-        while loop.time() < end:
-            reporter.tick(min(1.0, (loop.time() - start) / cfg.seconds))
-            await asyncio.sleep(0.2)
-        marks["server_end"], marks["gen_end"] = server.cpu_seconds(), time.process_time()
-
-    await asyncio.gather(clock(), *(worker(i) for i in range(cfg.connections)))
-    return Phase(endpoint, counts["ok"], counts["errors"], cfg.seconds, lat,
-                 marks["server_end"] - marks["server"], marks["gen_end"] - marks["gen"],
-                 first_error[0] if first_error else None)
+    await asyncio.gather(window.clock(server.cpu_seconds, reporter),
+                         *(worker(i) for i in range(cfg.connections)))
+    return Phase(endpoint, counts["ok"], counts["errors"], window.elapsed, lat,
+                 window.server_cpu_s, window.generator_cpu_s, first_error[0] if first_error else None)
 
 
 async def _drive(server: Server, cfg: ApiBenchConfig, accounts: list[BenchAccount], tokens: list[str],

@@ -39,6 +39,7 @@ from atrium.bench.auth_client import BenchCustomer, Connection, DeviceKey, FlowF
 from atrium.bench.auth_setup import first_refresh_token, seed_customers, server_hash
 from atrium.bench.load import percentile
 from atrium.bench.report import Reporter, round_or_none
+from atrium.bench.window import Window
 from atrium.db.engine import normalise_url
 from atrium.db.session import Database
 
@@ -180,22 +181,20 @@ def _ops(state: _State, concurrency: int) -> dict[str, Op]:
 async def _phase(conns: list[Connection], server: Server, flow: str, op: Op, cfg: AuthBenchConfig,
                  reporter: Reporter) -> Phase:
     loop = asyncio.get_running_loop()
-    t0 = loop.time()
-    start, end = t0 + cfg.warmup, t0 + cfg.warmup + cfg.seconds
+    window = Window(cfg.warmup, cfg.seconds)
     lat: list[float] = []
     counts = {"ok": 0, "errors": 0}
     first_error: list[str] = []
-    marks: dict[str, float] = {}
 
     async def worker(i: int) -> None:
         seq = 0
-        while loop.time() < end:
+        while not window.closed:
             try:
                 took, ok, detail = await op(conns[i], i, seq), True, ""
             except (FlowFailed, OSError, asyncio.IncompleteReadError, ValueError) as exc:
                 took, ok, detail = 0.0, False, f"{type(exc).__name__}: {exc}"
             seq += 1
-            if start <= loop.time() <= end:
+            if window.measures(loop.time()):
                 if ok:
                     counts["ok"] += 1
                     lat.append(took * 1000.0)
@@ -206,18 +205,10 @@ async def _phase(conns: list[Connection], server: Server, flow: str, op: Op, cfg
                     first_error.append(detail)
                 await asyncio.sleep(0.05)  # a broken flow must not spin
 
-    async def clock() -> None:
-        await asyncio.sleep(cfg.warmup)
-        marks["server"], marks["gen"] = server.cpu_seconds(), time.process_time()
-        while loop.time() < end:
-            reporter.tick(min(1.0, (loop.time() - start) / cfg.seconds))
-            await asyncio.sleep(0.2)
-        marks["server_end"], marks["gen_end"] = server.cpu_seconds(), time.process_time()
-
-    await asyncio.gather(clock(), *(worker(i) for i in range(len(conns))))
-    return Phase(flow, len(conns), counts["ok"], counts["errors"], cfg.seconds, lat,
-                 marks["server_end"] - marks["server"], marks["gen_end"] - marks["gen"],
-                 first_error[0] if first_error else None)
+    await asyncio.gather(window.clock(server.cpu_seconds, reporter),
+                         *(worker(i) for i in range(len(conns))))
+    return Phase(flow, len(conns), counts["ok"], counts["errors"], window.elapsed, lat,
+                 window.server_cpu_s, window.generator_cpu_s, first_error[0] if first_error else None)
 
 
 async def _drive(server: Server, cfg: AuthBenchConfig, state: _State, backend: str,

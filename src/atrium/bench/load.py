@@ -3,7 +3,9 @@
 Throughput counts the operations that *completed* inside the measured window (after a warm-up that fills
 caches and connection pools and brings the clients to a steady state); latency is each of those operations'
 own wall time, start to answer. A failed
-operation is counted as an error and never as throughput.
+operation is counted as an error and never as throughput. The window closes after `seconds`, or later at
+the first finished operation when none finished in time (`bench.window.still_open`), and the rate is taken
+over the time it was really open.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+
+from atrium.bench.window import still_open
 
 # An operation takes (client index, sequence number within the client) and returns nothing.
 Operation = Callable[[int, int], object]
@@ -68,13 +72,13 @@ def run_closed_loop(
             try:
                 operation(k, seq)
             except Exception as exc:  # a benchmark reports failures, it does not stop on them
-                if window[0] <= time.perf_counter() <= window[1]:
+                if window[0] <= time.perf_counter() and not stop.is_set():
                     errors[k] += 1
                 if not first_error:
                     first_error.append(f"{type(exc).__name__}: {exc}")
             else:
                 end = time.perf_counter()
-                if window[0] <= end <= window[1]:
+                if window[0] <= end and not stop.is_set():
                     lat.append((end - start) * 1000.0)
             seq += 1
 
@@ -82,15 +86,19 @@ def run_closed_loop(
                for k in range(clients)]
     for t in threads:
         t.start()
-    while (now := time.perf_counter()) < window[1]:
-        time.sleep(min(0.1, window[1] - now))
+    def finished() -> int:
+        return sum(map(len, samples)) + sum(errors)
+
+    while still_open(now := time.perf_counter(), window[0], seconds, finished()):
+        time.sleep(min(0.1, window[1] - now) if now < window[1] else 0.02)
         if on_tick:
             on_tick(min(1.0, max(0.0, (now - window[0]) / seconds)))
     stop.set()
+    elapsed = time.perf_counter() - window[0]
     for t in threads:
         t.join(60)
     latencies = [x for per in samples for x in per]
-    return LoadResult(completed=len(latencies), errors=sum(errors), seconds=seconds,
+    return LoadResult(completed=len(latencies), errors=sum(errors), seconds=elapsed,
                       latencies_ms=latencies, first_error=first_error[0] if first_error else None)
 
 

@@ -40,6 +40,7 @@ from atrium.bench.http1 import Http1Connection
 from atrium.bench.load import percentile
 from atrium.bench.report import Reporter, round_or_none
 from atrium.bench.risk_api_server import RiskServer
+from atrium.bench.window import Window
 from atrium.db.engine import normalise_url
 from atrium.db.session import Database
 
@@ -89,6 +90,7 @@ class Phase:
     wall_s: float = 0.0
     outcomes: dict[str, int] = field(default_factory=dict)
     fallbacks: int = 0  # answered by the channel's fail policy (the engine did not answer in time)
+    seconds: float = 0.0  # how long the measured window was open (`bench.window`)
 
 
 # --- traffic ---------------------------------------------------------------------------------------------
@@ -153,14 +155,13 @@ async def _warm(conns: list[Http1Connection], key: str, stream: Stream, rows: in
 async def _phase(conns: list[Http1Connection], endpoint: str, cfg: RiskApiBenchConfig, server: RiskServer,
                  key: str, stream: Stream, reporter: Reporter) -> Phase:
     loop = asyncio.get_running_loop()
-    t0 = loop.time()
-    start, end = t0 + cfg.warmup, t0 + cfg.warmup + cfg.seconds
+    window = Window(cfg.warmup, cfg.seconds)
     phase = Phase(endpoint)
-    marks: dict[str, float] = {}
     auth = {"Authorization": f"Bearer {key}", "Accept-Language": "en"}
 
     async def worker(i: int) -> None:
-        while (now := loop.time()) < end:
+        while not window.closed:
+            now = loop.time()
             if endpoint == "trivial":
                 method, path, headers, body = "GET", "/api/v1/health", {}, None
             else:
@@ -172,7 +173,7 @@ async def _phase(conns: list[Http1Connection], endpoint: str, cfg: RiskApiBenchC
             except (OSError, asyncio.IncompleteReadError) as exc:
                 ok, detail, reply = False, f"{type(exc).__name__}: {exc}", None
             done = loop.time()
-            measured = start <= done <= end
+            measured = window.measures(done)
             if ok and body is not None and reply is not None:
                 answer = reply.json()
                 phase.answered.append((answer["id"], answer["outcome"]))
@@ -188,17 +189,11 @@ async def _phase(conns: list[Http1Connection], endpoint: str, cfg: RiskApiBenchC
             if not ok and phase.first_error is None:
                 phase.first_error = detail
 
-    async def clock() -> None:
-        await asyncio.sleep(cfg.warmup)
-        marks["server"], marks["gen"] = server.cpu_seconds(), time.process_time()
-        while loop.time() < end:
-            reporter.tick(min(1.0, max(0.0, loop.time() - start) / cfg.seconds))
-            await asyncio.sleep(0.2)
-        marks["server_end"], marks["gen_end"] = server.cpu_seconds(), time.process_time()
-
-    await asyncio.gather(clock(), *(worker(i) for i in range(len(conns))))
-    phase.server_cpu_s = marks["server_end"] - marks["server"]
-    phase.generator_cpu_s = marks["gen_end"] - marks["gen"]
+    await asyncio.gather(window.clock(server.cpu_seconds, reporter),
+                         *(worker(i) for i in range(len(conns))))
+    phase.seconds = window.elapsed
+    phase.server_cpu_s = window.server_cpu_s
+    phase.generator_cpu_s = window.generator_cpu_s
     return phase
 
 
@@ -291,8 +286,8 @@ def logged(db: Database, answered: list[tuple[str, str]]) -> tuple[int, int]:
 # --- the run -----------------------------------------------------------------------------------------------
 
 
-def _row(database: str, config: str, workers: int, p: Phase, base_rps: float | None,
-         seconds: float) -> dict[str, Any]:
+def _row(database: str, config: str, workers: int, p: Phase, base_rps: float | None) -> dict[str, Any]:
+    seconds = p.seconds
     rps = p.ok / seconds
     decide = p.endpoint == "decide"
     return {
@@ -337,8 +332,8 @@ def run(cfg: RiskApiBenchConfig, reporter: Reporter) -> dict[str, Any]:
                                                           reporter))
                     finally:
                         server.stop()
-                    base = phases[0].ok / cfg.seconds if phases[0].ok else None
-                    results += [_row(database, config, workers, p, base, cfg.seconds) for p in phases]
+                    base = phases[0].ok / phases[0].seconds if phases[0].ok else None
+                    results += [_row(database, config, workers, p, base) for p in phases]
                     answered = warm.answered + phases[1].answered
                     found, mismatched = logged(db, answered)
                     checks.append({"database": database, "config": config, "workers": workers,
