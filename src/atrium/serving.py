@@ -50,9 +50,9 @@ def _worker(app: str, host: str, port: int, options: dict[str, Any]) -> None:
 
 
 def _decider(path: str) -> None:
-    from atrium.risk.endpoints import decider
+    from atrium.risk.endpoints import decider_process
 
-    decider.main(path)
+    decider_process.main(path)
 
 
 def _start_decider(context: Any) -> tuple[Any, str]:

@@ -3,7 +3,7 @@
 - Baseline, `chain`: the decision chain alone, in this process and thread — `decide_many` in a read
   transaction, then `log_many` and COMMIT in a write transaction, `max_batch` decisions at a time: the
   work no deployment can avoid (features, model, the log's INSERT and COMMIT).
-- Measured, `decider`: the decider process (`atrium.risk.endpoints.decider.main`) on its Unix socket,
+- Measured, `decider`: the decider process (`atrium.risk.endpoints.decider_process.main`) on its Unix socket,
   driven by the workers' own client (`DeciderClient`) with `in_flight` requests outstanding: its CPU per
   decision (Linux /proc), its decisions a second, and the client's CPU per decision. `decider_env` runs
   it with extra environment — `PYTHONPATH` of another checkout's `src` measures that code's decider
@@ -111,7 +111,7 @@ def _start_decider(url: str, folder: str, log_path: Path, extra_env: dict[str, s
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
         proc = subprocess.Popen(  # noqa: S603 - this interpreter, a fixed module
-            [sys.executable, "-c", f"from atrium.risk.endpoints.decider import main; main({path!r})"],
+            [sys.executable, "-c", f"from atrium.risk.endpoints.decider_process import main; main({path!r})"],
             env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while not os.path.exists(path):

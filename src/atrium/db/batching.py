@@ -3,21 +3,20 @@
 Why: each COMMIT waits for the write-ahead log to reach the disk, and each transaction holds its row locks
 until its COMMIT returns, so a hot account takes about one transfer per commit latency however many clients
 there are. One transaction per batch pays the commit once and locks a hot row once (docs/architecture.md,
-"Group commit", has the whole argument; `atrium bench ledger` measures it).
+"Group commit"; `atrium bench ledger` measures it).
 
-Isolation of failures
----------------------
-Each unit of work runs inside `session.begin_nested()` (SAVEPOINT … RELEASE). A unit that raises — a domain
-error such as insufficient funds, a constraint violation — rolls back to its savepoint only; its caller gets
-the exception and the rest of the batch commits. A transient error (deadlock, serialization failure, SQLite
-"database is locked") aborts the whole batch, which is retried from scratch: nothing of it was committed and
-every unit of work must be idempotent and re-runnable (the same rule `Database.run` imposes). If COMMIT itself
-fails for a non-transient reason (a deferred constraint trigger, a lost connection), the batch is split and
-each unit re-runs in a transaction of its own, so the one bad unit fails alone.
+Isolation of failures: each unit of work runs inside `session.begin_nested()` (SAVEPOINT … RELEASE). A unit
+that raises — a domain error such as insufficient funds, a constraint violation — rolls back to its savepoint
+only; its caller gets the exception and the rest of the batch commits. A transient error (deadlock,
+serialization failure, SQLite "database is locked") aborts the whole batch, which is retried from scratch:
+nothing of it was committed and every unit of work must be idempotent and re-runnable (the same rule
+`Database.run` imposes). If COMMIT itself fails for a non-transient reason (a deferred constraint trigger, a
+lost connection), the batch is split and each unit re-runs in a transaction of its own, so the one bad unit
+fails alone.
 
-"Answered ⇒ committed": a caller gets its value or its exception only after its batch's COMMIT returned
-(a failed unit's exception too: a retried batch re-runs every unit). A crash before the COMMIT answers
-nobody; one after it leaves the usual committed-but-unanswered window, which the idempotent retry closes.
+"Answered ⇒ committed": a caller gets its value or its exception only after its batch's COMMIT returned (a
+failed unit's too: a retried batch re-runs every unit). A crash before the COMMIT answers nobody; one after
+it leaves the committed-but-unanswered window, which the idempotent retry closes.
 
 Writers: SQLite allows exactly one writer thread. On PostgreSQL several may run batches side by side, kept
 disjoint by *conflict keys* the caller declares (`submit(fn, keys=(…))`, e.g. the accounts and customer a
@@ -60,9 +59,7 @@ class _Item:
 
 
 @dataclass
-class CommitterStats:
-    """Counters for a benchmark or a metrics endpoint."""
-
+class CommitterStats:  # counters for a benchmark or a metrics endpoint
     batches: int = 0
     units: int = 0
     failed_units: int = 0
@@ -118,20 +115,16 @@ class GroupCommitter:
     "take what is queued": while one batch commits, the next one gathers, so batches grow with the load
     without adding latency at low load.
 
-    One writer pays its units' round trips one after another (the database idles while Python works and
-    vice versa); on PostgreSQL `writers=2` or more overlap the two, their batches kept disjoint by the keys.
-
-    Set-wise batches save what PostgreSQL's shared WAL flush does not: round trips. Callers may hand in a
-    `request` (plain data) with their unit; when every unit of a batch has one, the writer first tries
-    `apply_batch(session, requests)` — one pass, e.g. `ledger.post_transfers`: one lock statement and one
-    multi-row INSERT — in one savepoint, each caller getting its element of the returned list. If it refuses
-    (any non-transient error), the batch runs unit by unit, so one bad request still fails alone.
+    On PostgreSQL `writers=2` or more overlap Python's work with the database's, their batches kept disjoint
+    by the keys. Set-wise batches save what PostgreSQL's shared WAL flush does not: round trips. Callers may
+    hand in a `request` (plain data) with their unit; when every unit of a batch has one, the writer first
+    tries `apply_batch(session, requests)` — one pass, e.g. `ledger.post_transfers`: one lock statement and
+    one multi-row INSERT — in one savepoint, each caller getting its element of the returned list. If it
+    refuses (any non-transient error), the batch runs unit by unit, so one bad request still fails alone.
 
     `prepare_batch` moves work out of the transaction: called with the requests before BEGIN, its result
     is what `apply_batch` gets on every attempt (if it raises, the batch runs unit by unit). On SQLite, whose
-    write lock a transaction holds from BEGIN, the decision log thus decides outside the lock and only logs
-    inside it.
-    """
+    write lock a transaction holds from BEGIN, the decision log thus decides outside the lock."""
 
     def __init__(self, db: Database, *, max_batch: int = 64, max_wait_ms: float = 0.0, writers: int = 1,
                  attempts: int = 5, apply_batch: Callable[[Session, Any], list[Any]] | None = None,
@@ -153,10 +146,14 @@ class GroupCommitter:
         self._blocked: deque[_Item] = deque()  # units whose keys span two writers
         self._round_robin = itertools.cycle(range(writers))
         self._closed = False
-        self._threads = [threading.Thread(target=self._writer_loop, args=(i,), name=f"{name}-{i}",
-                                          daemon=True) for i in range(writers)]
-        for t in self._threads:
-            t.start()
+        self._threads = self._start_writers(name, writers)
+
+    def _start_writers(self, name: str, writers: int) -> list[threading.Thread]:
+        threads = [threading.Thread(target=self._writer_loop, args=(i,), name=f"{name}-{i}", daemon=True)
+                   for i in range(writers)]
+        for thread in threads:
+            thread.start()
+        return threads
 
     # -- callers --------------------------------------------------------------------------------------
 
@@ -293,27 +290,30 @@ class GroupCommitter:
     def _writer_loop(self, writer: int) -> None:
         while (batch := self._next_batch(writer)) is not None:
             try:
-                outcomes = self._run_batch(batch)
+                outcomes = self._run_batch(batch, self._prepare(batch))
             except BaseException as exc:  # a batch that cannot commit: every caller learns why
                 outcomes = [(False, exc)] * len(batch)
-            with self._lock:
-                self._release(batch)
-                st = self.stats
-                st.batches += 1
-                st.units += len(batch)
-                st.largest_batch = max(st.largest_batch, len(batch))
-                st.failed_units += sum(1 for ok, _ in outcomes if not ok)
-            # Only now, after COMMIT, does any caller learn its outcome.
-            for item, (ok, value) in zip(batch, outcomes, strict=True):
-                if ok:
-                    item.future.set_result(value)
-                else:
-                    item.future.set_exception(value)
-            _wake_loops(batch)
+            self._finish(batch, outcomes)
 
-    def _run_batch(self, batch: list[_Item]) -> list[tuple[bool, Any]]:
+    def _finish(self, batch: list[_Item], outcomes: list[tuple[bool, Any]]) -> None:
+        """The batch committed (or could not): free its keys, count it, answer its callers."""
+        with self._lock:
+            self._release(batch)
+            st = self.stats
+            st.batches += 1
+            st.units += len(batch)
+            st.largest_batch = max(st.largest_batch, len(batch))
+            st.failed_units += sum(1 for ok, _ in outcomes if not ok)
+        # Only now, after COMMIT, does any caller learn its outcome.
+        for item, (ok, value) in zip(batch, outcomes, strict=True):
+            if ok:
+                item.future.set_result(value)
+            else:
+                item.future.set_exception(value)
+        _wake_loops(batch)
+
+    def _run_batch(self, batch: list[_Item], prepared: Any) -> list[tuple[bool, Any]]:
         st = self.stats
-        prepared = self._prepare(batch)
         for attempt in range(1, self.attempts + 1):
             try:
                 outcomes = self._attempt(batch, prepared)

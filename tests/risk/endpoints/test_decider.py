@@ -19,7 +19,7 @@ import pytest
 from atrium.config import get_settings
 from atrium.risk import channel_clients
 from atrium.risk import service as risk
-from atrium.risk.endpoints import decider, log
+from atrium.risk.endpoints import decider, decider_process, log
 from atrium.risk.service import setup, state
 from tests.risk.test_endpoints import URL, auth, authorisation, issue, problem
 
@@ -59,7 +59,7 @@ def test_decisions_go_through_the_decider_and_are_answered_as_in_process(app, db
     client, key = issue(db)
 
     async def scenario(http: httpx.AsyncClient) -> tuple[list[httpx.Response], int]:
-        server = decider.DeciderServer(socket_path)
+        server = decider_process.DeciderServer(socket_path)
         await server.start()
         try:
             first = await http.post(URL, json=authorisation(), headers=auth(key))
@@ -97,7 +97,7 @@ def test_a_decider_that_stops_leaves_its_decisions_to_be_replayed(app, db, socke
     client, key = issue(db)
 
     async def scenario(http: httpx.AsyncClient) -> tuple[httpx.Response, httpx.Response, int]:
-        server = decider.DeciderServer(socket_path)
+        server = decider_process.DeciderServer(socket_path)
         await server.start()
         first = await http.post(URL, json=authorisation(), headers=auth(key))
         await server.stop()
@@ -138,7 +138,7 @@ def test_a_connection_lost_after_the_commit_never_decides_twice(app, db, socket_
 
 def test_a_malformed_frame_drops_that_connection_only(db, socket_path) -> None:  # type: ignore[no-untyped-def]
     async def scenario() -> tuple[bytes, bool]:
-        server = decider.DeciderServer(socket_path)
+        server = decider_process.DeciderServer(socket_path)
         await server.start()
         try:
             reader, writer = await asyncio.open_unix_connection(socket_path)
@@ -178,7 +178,7 @@ def test_frames_however_a_read_cuts_them_are_each_answered_once(db, socket_path)
     frames.append(decider._pack(13, decider.SCREEN, b'{"channel": "card"}'))  # no subject: FAILED
 
     async def scenario() -> dict[int, tuple[int, bytes]]:
-        server = decider.DeciderServer(socket_path)
+        server = decider_process.DeciderServer(socket_path)
         await server.start()
         try:
             reader, writer = await asyncio.open_unix_connection(socket_path)
@@ -205,3 +205,33 @@ def test_frames_however_a_read_cuts_them_are_each_answered_once(db, socket_path)
     assert answers[13][0] == decider.FAILED
     with db.read_session() as s:
         assert [risk.decision_for_subject(s, "card", f"cut:{i}") is not None for i in range(3)] == [True] * 3
+
+
+def test_frames_read_together_are_decided_as_one_batch_in_the_loops_thread(db, socket_path) -> None:  # type: ignore[no-untyped-def]
+    """What one read brings is one batch: decided, logged in one transaction and answered in one turn of the
+    decider's event loop, with no writer thread (the log is inline)."""
+    events = [decider.RiskEventIn(channel="card", subject_ref=f"together:{i}", amount_minor=2_000 + i,
+                                  card_ref=f"card-{i % 3}", terminal_id="term-2") for i in range(8)]
+    frames = b"".join(decider._pack(100 + i, decider.SCREEN, e.model_dump_json().encode())
+                      for i, e in enumerate(events))
+
+    async def scenario() -> dict[int, int]:
+        server = decider_process.DeciderServer(socket_path)
+        await server.start()
+        try:
+            reader, writer = await asyncio.open_unix_connection(socket_path)
+            writer.write(frames)
+            answers = {}
+            while len(answers) < len(events):
+                request_id, kind, _body = await asyncio.wait_for(decider._frame(reader), 10)
+                answers[request_id] = kind
+            writer.close()
+            return answers
+        finally:
+            await server.stop()
+
+    answers = asyncio.run(scenario())
+    assert answers == {100 + i: decider.DECIDED for i in range(8)}
+    stats = log.current(inline=True).committer.stats
+    assert (stats.batches, stats.units, stats.applied_whole) == (1, 8, 1)
+    assert log.current(inline=True).committer._threads == []

@@ -18,10 +18,11 @@ its Unix socket (`risk_api.decider_socket`, 0600, in a private temporary folder)
 connection to it; requests and answers are frames `(length, request id, kind)` + JSON, answered in any
 order, so one connection carries all of a worker's decisions in flight:
 
-- `SCREEN` carries a `RiskEventIn`; the decider runs `DecisionLog.screen` — the one decision path, the same
-  group commit, "answered ⇒ committed" — and answers `DECIDED` with the `DecisionRead`, or `REFUSED` with
-  the error of a refused request (a changed retry: `SubjectConflict`), which the worker raises as its own
-  (the same class, so the same RFC 9457 problem);
+- `SCREEN` carries a `RiskEventIn`; the decider (`decider_process`) gathers what its event loop read into
+  one batch and runs it in that thread — the one decision path (`screen_many`), the same group commit,
+  "answered ⇒ committed" — and answers `DECIDED` with the `DecisionRead`, or `REFUSED` with the error of
+  a refused request (a changed retry: `SubjectConflict`), which the worker raises as its own (the same
+  class, so the same RFC 9457 problem);
 - anything else going wrong in the decider answers `FAILED`: the worker raises `DeciderFailed` and the
   request gets the server's usual 500, as a fault of the in-process path would.
 
@@ -39,11 +40,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import itertools
 import json
-import os
-import signal
 import struct
 import time
 from typing import Any
@@ -217,184 +215,3 @@ async def screen(event: RiskEventIn) -> DecisionRead | None:
     if client is None or client.path != path or client.loop is not asyncio.get_running_loop():
         client = _client = DeciderClient(path)
     return await client.screen(event)
-
-
-# ---- the decider's side -------------------------------------------------------------------------------
-
-
-class DeciderServer:
-    """Answers workers' SCREEN frames with the decision log (the module docstring).
-
-    Without a task per request: a connection parses every frame a read brings (`_Connection`), submits
-    each to the group commit (`DecisionLog.submit`) and answers from the future's callback; the answers one
-    turn of the event loop settled leave in one write, as the client's requests do (measured in
-    docs/risk.md, "The decider's wire": `atrium bench risk-decider`)."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._server: asyncio.Server | None = None
-        self._in_flight: set[asyncio.Future[DecisionRead]] = set()
-        self._connections: set[_Connection] = set()
-        self.answered = 0
-
-    async def start(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_unix_server(lambda: _Connection(self), path=self.path)
-        os.chmod(self.path, 0o600)
-
-    async def stop(self) -> None:
-        """Stop listening, finish and answer the decisions in flight, then close the workers' connections
-        (a worker then decides in process)."""
-        if self._server is not None:
-            self._server.close()
-        if self._in_flight:
-            await asyncio.wait(list(self._in_flight))
-        await asyncio.sleep(0)  # the last answers' callbacks run and are written
-        for connection in list(self._connections):
-            connection.close()
-        await asyncio.sleep(0)  # the connections' readers see the end
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
-
-    def screen(self, connection: _Connection, request_id: int, body: bytes) -> None:
-        """Submit one SCREEN frame; its answer follows from the callback."""
-        from atrium.risk.endpoints import log as decision_log
-
-        try:
-            waiter = decision_log.current().submit(RiskEventIn.model_validate_json(body))
-        except Exception as exc:  # a body that does not validate, a closed log: FAILED, as a worker would 500
-            connection.answer(request_id, *self._failed(exc))
-            return
-        self._in_flight.add(waiter)
-        waiter.add_done_callback(functools.partial(self._decided, connection, request_id))
-
-    def _decided(self, connection: _Connection, request_id: int,
-                 waiter: asyncio.Future[DecisionRead]) -> None:
-        self._in_flight.discard(waiter)
-        if waiter.cancelled():
-            return
-        exc = waiter.exception()
-        if exc is None:
-            kind, payload = DECIDED, waiter.result().model_dump_json().encode()
-        elif isinstance(exc, AtriumError):
-            kind, payload = REFUSED, json.dumps({"error": type(exc).__name__, "detail": exc.detail,
-                                                 "status": exc.status, "code": exc.code,
-                                                 "title": exc.title}).encode()
-        else:
-            kind, payload = self._failed(exc)
-        connection.answer(request_id, kind, payload)
-
-    def _failed(self, exc: BaseException) -> tuple[int, bytes]:
-        log.error("risk_decider_failed", error=type(exc).__name__, exc_info=exc)
-        return FAILED, json.dumps({"error": type(exc).__name__}).encode()
-
-
-class _Connection(asyncio.Protocol):
-    """One worker's connection: frames in (as many as each read brings), answers out (one write per turn
-    of the event loop)."""
-
-    def __init__(self, server: DeciderServer) -> None:
-        self.server = server
-        self.transport: asyncio.Transport | None = None
-        self._buffer = bytearray()
-        self._out: list[bytes] = []
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-        self.server._connections.add(self)
-
-    def data_received(self, data: bytes) -> None:
-        buffer = self._buffer
-        buffer += data
-        start = 0
-        try:
-            while len(buffer) - start >= FRAME.size:
-                size, request_id, kind = FRAME.unpack_from(buffer, start)
-                if size > MAX_FRAME:
-                    raise ConnectionError(f"a frame of {size} bytes")
-                if kind != SCREEN:
-                    raise ConnectionError(f"an unknown request kind {kind}")
-                end = start + FRAME.size + size
-                if len(buffer) < end:
-                    break
-                self.server.screen(self, request_id, bytes(buffer[start + FRAME.size:end]))
-                start = end
-        except ConnectionError as exc:
-            log.warning("risk_decider_connection_dropped", error=type(exc).__name__, detail=str(exc))
-            self.close()
-        finally:
-            del buffer[:start]
-
-    def eof_received(self) -> bool:
-        if self._buffer:
-            log.warning("risk_decider_connection_dropped", error="IncompleteReadError")
-        return False  # the transport closes itself
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.server._connections.discard(self)
-
-    def answer(self, request_id: int, kind: int, payload: bytes) -> None:
-        if self.transport is None or self.transport.is_closing():
-            return  # the worker is gone; it decides in process (a replay, as this one is committed)
-        self.server.answered += 1
-        if not self._out:
-            asyncio.get_running_loop().call_soon(self._flush)
-        self._out.append(_pack(request_id, kind, payload))
-
-    def _flush(self) -> None:
-        if self._out and self.transport is not None and not self.transport.is_closing():
-            self.transport.write(b"".join(self._out))
-        self._out.clear()
-
-    def close(self) -> None:
-        self._flush()
-        if self.transport is not None:
-            self.transport.close()
-
-
-def main(path: str) -> None:
-    """The decider process (started by `atrium.serving`): serve until SIGTERM, then finish and commit what
-    is in flight. SIGINT is ignored: Ctrl-C reaches the whole process group, and the decider must outlive
-    the workers' graceful shutdown, which may still send it decisions; the supervisor sends SIGTERM once
-    they are gone."""
-    import sys
-
-    from atrium.db.runtime import get_db
-    from atrium.kit import collector
-    from atrium.logs import configure_logging
-    from atrium.risk.endpoints import log as decision_log
-    from atrium.risk.service import setup
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    settings = get_settings()
-    configure_logging(settings.log_level, json_logs=settings.log_json)
-    if settings.risk_api.gil_switch_ms:
-        sys.setswitchinterval(settings.risk_api.gil_switch_ms / 1000)
-    db = get_db()
-    db.checkpoint_in_background(settings.database.sqlite_checkpoint_ms,
-                                settings.database.sqlite_wal_restart_mb)
-    setup.preload_at_start(db)  # LightGBM's import (1.7 s) before the first card decision, not during it
-    collector.WATCH.install()
-    collector.tune(settings.gc_young_threshold)
-
-    async def serve() -> None:
-        server = DeciderServer(path)
-        stop = asyncio.Event()
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-        await server.start()
-        if settings.gc_freeze:  # imported and set up: what is alive now lives as long as the process
-            collector.freeze_static_heap()
-        log.info("risk_decider_started", socket=path, pid=os.getpid())
-        await stop.wait()
-        await server.stop()
-        decision_log.close()
-        log.info("risk_decider_stopped", answered=server.answered)
-
-    try:
-        asyncio.run(serve())
-    finally:
-        if (checkpointer := db.checkpointer) is not None:
-            checkpointer.report()
-        db.dispose()

@@ -20,10 +20,12 @@ database gets a fresh one.
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 
 from atrium.config import get_settings
 from atrium.db.batching import GroupCommitter
+from atrium.db.inline import InlineCommitter
 from atrium.db.runtime import get_db
 from atrium.db.session import Database
 from atrium.logs import get_logger
@@ -35,10 +37,13 @@ log = get_logger("atrium.risk.decision_log")
 
 
 class DecisionLog:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, inline: bool = False) -> None:
         settings = get_settings().risk_api
         self.db = db
-        self.committer = GroupCommitter(
+        self.inline = inline
+        self.max_batch = settings.max_batch
+        committer = InlineCommitter if inline else GroupCommitter
+        self.committer = committer(
             db, max_batch=settings.max_batch, max_wait_ms=settings.max_wait_ms,
             writers=1 if db.is_sqlite else settings.pg_writers, name="risk-decision-log",
             prepare_batch=self._decide, apply_batch=log_many,
@@ -47,7 +52,14 @@ class DecisionLog:
     def _decide(self, events: list[RiskEventIn]) -> DecidedBatch:
         """A batch's decisions, made before its transaction (in a read transaction of their own)."""
         with self.db.read_session() as session:
-            return decide_many(session, events)
+            return decide_many(session, events, inline=self.inline)
+
+    def screen_now(self, events: list[RiskEventIn]) -> list[tuple[bool, DecisionRead | Exception]]:
+        """An inline log's batch (the decider's): decide and log `events` in this thread, the engine
+        included; per event `(True, decision)` or `(False, error)`, once the batch committed."""
+        if not isinstance(self.committer, InlineCommitter):
+            raise RuntimeError("screen_now is an inline log's (current(inline=True))")
+        return self.committer.run_now([(functools.partial(screen, event=event), event) for event in events])
 
     async def screen(self, event: RiskEventIn) -> DecisionRead:
         """Decide and log `event`; returns once the decision is committed."""
@@ -71,25 +83,25 @@ class DecisionLog:
                  set_wise=st.applied_whole, one_by_one=st.applied_fallback, retried=st.retried_batches)
 
 
-_log: DecisionLog | None = None
+_logs: dict[bool, DecisionLog] = {}  # inline or not: a test may run a decider beside a worker in one process
 _lock = threading.Lock()
 
 
-def current() -> DecisionLog:
-    global _log
+def current(*, inline: bool = False) -> DecisionLog:
+    """The process's decision log (`inline`: the decider's, whose caller runs each batch itself)."""
     db = get_db()
     with _lock:
-        if _log is None or _log.db is not db:
-            if _log is not None:
-                _log.close()
-            _log = DecisionLog(db)
-        return _log
+        decisions = _logs.get(inline)
+        if decisions is None or decisions.db is not db:
+            if decisions is not None:
+                decisions.close()
+            decisions = _logs[inline] = DecisionLog(db, inline=inline)
+        return decisions
 
 
 def close() -> None:
     """Finish (commit) what was submitted and stop the writers (process shutdown, tests)."""
-    global _log
     with _lock:
-        if _log is not None:
-            _log.close()
-            _log = None
+        for decisions in _logs.values():
+            decisions.close()
+        _logs.clear()

@@ -145,8 +145,9 @@ class DecidedBatch:
     observed: bool  # the state observed the events (False: it stayed busy, so the log will tell it)
 
 
-def decide_many(session: Session, events: Sequence[RiskEventIn]) -> DecidedBatch:
-    """Decide `events` (`screen_many`'s first step); `session` is only read."""
+def decide_many(session: Session, events: Sequence[RiskEventIn], *, inline: bool = False) -> DecidedBatch:
+    """Decide `events` (`screen_many`'s first step); `session` is only read. `inline`: run the engine in
+    this thread rather than the engine thread (a caller with no other work to do meanwhile: the decider)."""
     subjects = [(event.channel, event.subject_ref) for event in events]
     if len(set(subjects)) != len(subjects) or repository.decided_subjects(session, subjects):
         raise BatchRefused("a subject repeats or was decided before")
@@ -159,7 +160,7 @@ def decide_many(session: Session, events: Sequence[RiskEventIn]) -> DecidedBatch
         batch.append((event, risk_event, occurred, displays, facts))
     config = setup.current(session)
     cache = state.current()
-    decided, observed = _decide_many(session, cache, config, [b[1] for b in batch], now.timestamp())
+    decided, observed = _decide_many(session, cache, config, [b[1] for b in batch], now.timestamp(), inline)
     try:
         rows = [_values(event, risk_event, occurred, displays, facts, decision, config, latency_us)
                 for (event, risk_event, occurred, displays, facts), (decision, latency_us)
@@ -198,9 +199,11 @@ def log_many(session: Session, batch: DecidedBatch) -> list[DecisionRead]:
 
 
 def _decide_many(session: Session, cache: state.FeatureCache, config: Setup, events: list[RiskEvent],
-                 now: float) -> tuple[list[tuple[Decision, int]], bool]:
+                 now: float, inline: bool = False) -> tuple[list[tuple[Decision, int]], bool]:
     """(decision, latency µs from the batch's start) per event — the fail policy for those not decided
-    within their channel's budget — and whether the state observes the events (False: it stayed busy)."""
+    within their channel's budget — and whether the state observes the events (False: it stayed busy).
+    Inline, a decision past its deadline still gets the fail policy (and no engine run), but a slow engine
+    call delays the batch's answer rather than being left behind."""
     started, gc_mark = time.monotonic(), collector.WATCH.paused_ms()
     policies = [config.policy(event.channel) for event in events]
     if not cache.lock.acquire(timeout=min(p.timeout_ms for p in policies) / 1000):
@@ -236,13 +239,16 @@ def _decide_many(session: Session, cache: state.FeatureCache, config: Setup, eve
                 cache.state.observe(event, payer_habit(event, result.features)
                                     if isinstance(result, Decision) and in_time else math.nan)
 
-        future = _engine_thread().submit(run)
-        handed_over = True
-        future.add_done_callback(lambda _done: cache.lock.release())
-        # Those not decided in time get their fail policy below; the engine's late work is ignored.
-        with suppress(FutureTimeout):
-            future.result(timeout=max(0.0, started + max(p.timeout_ms for p in policies) / 1000
-                                      - time.monotonic()))
+        if inline:
+            run()
+        else:
+            future = _engine_thread().submit(run)
+            handed_over = True
+            future.add_done_callback(lambda _done: cache.lock.release())
+            # Those not decided in time get their fail policy below; the engine's late work is ignored.
+            with suppress(FutureTimeout):
+                future.result(timeout=max(0.0, started + max(p.timeout_ms for p in policies) / 1000
+                                          - time.monotonic()))
         answered = list(done)
     finally:
         if not handed_over:

@@ -1,0 +1,213 @@
+"""The decider's process: it decides the decision API's transactions for all of a server's workers.
+
+The protocol, why there is one decider and the workers' side are in `atrium.risk.endpoints.decider`; this
+is the other end of the socket, started by `atrium.serving` (`main`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+from typing import Any
+
+from atrium.config import get_settings
+from atrium.kit.errors import AtriumError
+from atrium.logs import get_logger
+from atrium.risk.endpoints.decider import DECIDED, FAILED, FRAME, MAX_FRAME, REFUSED, SCREEN, _pack
+from atrium.risk.schemas import RiskEventIn
+
+log = get_logger("atrium.risk.decider")
+
+
+class DeciderServer:
+    """Answers workers' SCREEN frames with the decision log (the module docstring).
+
+    In one thread, the event loop's: a connection parses every frame a read brings (`_Connection`) and
+    queues it; once the loop has read what arrived, the queue is decided and logged as one batch
+    (`DecisionLog.screen_now`: the group commit's steps, the engine included, run inline) and answered —
+    the answers of a batch leave in one write per connection, as the client's requests do. While a batch
+    runs, the workers' next frames wait in the socket and make the next batch. No writer or engine thread:
+    in one interpreter each hand-over between threads waits for the interpreter lock (measured in
+    docs/risk.md, "The decider's wire": `atrium bench risk-decider`, and "One thread": `atrium bench
+    risk-ab`)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._server: asyncio.Server | None = None
+        self._pending: list[tuple[_Connection, int, RiskEventIn]] = []
+        self._connections: set[_Connection] = set()
+        self.answered = 0
+
+    async def start(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_unix_server(lambda: _Connection(self), path=self.path)
+        os.chmod(self.path, 0o600)
+
+    async def stop(self) -> None:
+        """Stop listening, decide and answer what was received, then close the workers' connections (a
+        worker then decides in process)."""
+        if self._server is not None:
+            self._server.close()
+        while self._pending:
+            self._run()
+        await asyncio.sleep(0)  # the last answers are written
+        for connection in list(self._connections):
+            connection.close()
+        await asyncio.sleep(0)  # the connections' readers see the end
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+    def screen(self, connection: _Connection, request_id: int, body: bytes) -> None:
+        """Queue one SCREEN frame for the next batch; its answer follows that batch's COMMIT."""
+        try:
+            event = RiskEventIn.model_validate_json(body)
+        except Exception as exc:  # a body that does not validate: FAILED, as a worker would 500
+            connection.answer(request_id, *self._failed(exc))
+            return
+        if not self._pending:  # after the callbacks of this turn: every frame read meanwhile joins
+            asyncio.get_running_loop().call_soon(self._run)
+        self._pending.append((connection, request_id, event))
+
+    def _run(self) -> None:
+        """Decide, log and answer up to one batch of what is queued (the rest in the next turn)."""
+        from atrium.risk.endpoints import log as decision_log
+
+        if not self._pending:
+            return
+        decisions = decision_log.current(inline=True)
+        batch, self._pending = self._pending[:decisions.max_batch], self._pending[decisions.max_batch:]
+        if self._pending:  # after this batch's answers are written and the next frames read
+            asyncio.get_running_loop().call_soon(self._run)
+        try:
+            outcomes = decisions.screen_now([event for _connection, _id, event in batch])
+        except Exception as exc:  # a closed log, a batch that could not run: FAILED, as a worker would 500
+            outcomes = [(False, exc)] * len(batch)
+        for (connection, request_id, _event), (ok, value) in zip(batch, outcomes, strict=True):
+            connection.answer(request_id, *self._outcome(ok, value))
+
+    def _outcome(self, ok: bool, value: Any) -> tuple[int, bytes]:
+        if ok:
+            return DECIDED, value.model_dump_json().encode()
+        if isinstance(value, AtriumError):
+            return REFUSED, json.dumps({"error": type(value).__name__, "detail": value.detail,
+                                        "status": value.status, "code": value.code,
+                                        "title": value.title}).encode()
+        return self._failed(value)
+
+    def _failed(self, exc: BaseException) -> tuple[int, bytes]:
+        log.error("risk_decider_failed", error=type(exc).__name__, exc_info=exc)
+        return FAILED, json.dumps({"error": type(exc).__name__}).encode()
+
+
+class _Connection(asyncio.Protocol):
+    """One worker's connection: frames in (as many as each read brings), answers out (one write per turn
+    of the event loop)."""
+
+    def __init__(self, server: DeciderServer) -> None:
+        self.server = server
+        self.transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self._out: list[bytes] = []
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.server._connections.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        start = 0
+        try:
+            while len(buffer) - start >= FRAME.size:
+                size, request_id, kind = FRAME.unpack_from(buffer, start)
+                if size > MAX_FRAME:
+                    raise ConnectionError(f"a frame of {size} bytes")
+                if kind != SCREEN:
+                    raise ConnectionError(f"an unknown request kind {kind}")
+                end = start + FRAME.size + size
+                if len(buffer) < end:
+                    break
+                self.server.screen(self, request_id, bytes(buffer[start + FRAME.size:end]))
+                start = end
+        except ConnectionError as exc:
+            log.warning("risk_decider_connection_dropped", error=type(exc).__name__, detail=str(exc))
+            self.close()
+        finally:
+            del buffer[:start]
+
+    def eof_received(self) -> bool:
+        if self._buffer:
+            log.warning("risk_decider_connection_dropped", error="IncompleteReadError")
+        return False  # the transport closes itself
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server._connections.discard(self)
+
+    def answer(self, request_id: int, kind: int, payload: bytes) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return  # the worker is gone; it decides in process (a replay, as this one is committed)
+        self.server.answered += 1
+        if not self._out:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._out.append(_pack(request_id, kind, payload))
+
+    def _flush(self) -> None:
+        if self._out and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(b"".join(self._out))
+        self._out.clear()
+
+    def close(self) -> None:
+        self._flush()
+        if self.transport is not None:
+            self.transport.close()
+
+
+def main(path: str) -> None:
+    """The decider process (started by `atrium.serving`): serve until SIGTERM, then finish and commit what
+    is in flight. SIGINT is ignored: Ctrl-C reaches the whole process group, and the decider must outlive
+    the workers' graceful shutdown, which may still send it decisions; the supervisor sends SIGTERM once
+    they are gone."""
+    import sys
+
+    from atrium.db.runtime import get_db
+    from atrium.kit import collector
+    from atrium.logs import configure_logging
+    from atrium.risk.endpoints import log as decision_log
+    from atrium.risk.service import setup
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    settings = get_settings()
+    configure_logging(settings.log_level, json_logs=settings.log_json)
+    if settings.risk_api.gil_switch_ms:
+        sys.setswitchinterval(settings.risk_api.gil_switch_ms / 1000)
+    db = get_db()
+    db.checkpoint_in_background(settings.database.sqlite_checkpoint_ms,
+                                settings.database.sqlite_wal_restart_mb)
+    setup.preload_at_start(db)  # LightGBM's import (1.7 s) before the first card decision, not during it
+    collector.WATCH.install()
+    collector.tune(settings.gc_young_threshold)
+
+    async def serve() -> None:
+        server = DeciderServer(path)
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        await server.start()
+        if settings.gc_freeze:  # imported and set up: what is alive now lives as long as the process
+            collector.freeze_static_heap()
+        log.info("risk_decider_started", socket=path, pid=os.getpid())
+        await stop.wait()
+        await server.stop()
+        decision_log.close()
+        log.info("risk_decider_stopped", answered=server.answered)
+
+    try:
+        asyncio.run(serve())
+    finally:
+        if (checkpointer := db.checkpointer) is not None:
+            checkpointer.report()
+        db.dispose()
