@@ -235,3 +235,48 @@ def test_frames_read_together_are_decided_as_one_batch_in_the_loops_thread(db, s
     stats = log.current(inline=True).committer.stats
     assert (stats.batches, stats.units, stats.applied_whole) == (1, 8, 1)
     assert log.current(inline=True).committer._threads == []
+
+
+def test_the_decider_raises_its_priority_or_says_why_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    from structlog.testing import capture_logs
+
+    assert decider_process.prioritise(0) is False  # 0: left alone
+
+    calls: list[tuple[int, int, int]] = []
+    monkeypatch.setattr(decider_process.os, "setpriority", lambda *a: calls.append(a))
+    monkeypatch.setattr(decider_process.os, "getpriority", lambda *a: -10)
+    assert decider_process.prioritise(-10) is True
+    assert calls == [(decider_process.os.PRIO_PROCESS, 0, -10)]
+
+    def refused(*_a: int) -> None:
+        raise PermissionError("not permitted")
+
+    monkeypatch.setattr(decider_process.os, "setpriority", refused)
+    with capture_logs() as logs:
+        assert decider_process.prioritise(-10) is False
+    assert [e["event"] for e in logs] == ["risk_decider_priority_unchanged"]
+    assert "LimitNICE" in logs[0]["hint"]
+
+
+def test_a_priority_set_before_a_thread_starts_is_the_threads_too() -> None:
+    """Why `main` sets it first: on Linux a nice value belongs to the thread that set it and the threads it
+    starts afterwards. A higher value (a lower priority) needs no privilege, so it is tried for real."""
+    import os
+    import threading
+
+    seen: dict[str, int] = {}
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    lower = min(19, before + 5)
+
+    def starter() -> None:
+        assert decider_process.prioritise(lower)
+        child = threading.Thread(target=lambda: seen.update(child=os.getpriority(os.PRIO_PROCESS, 0)))
+        child.start()
+        child.join()
+        seen["starter"] = os.getpriority(os.PRIO_PROCESS, 0)
+
+    thread = threading.Thread(target=starter)
+    thread.start()
+    thread.join()
+    assert seen == {"starter": lower, "child": lower}
+    assert os.getpriority(os.PRIO_PROCESS, 0) == before  # this thread kept its own

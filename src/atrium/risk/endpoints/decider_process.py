@@ -167,6 +167,23 @@ class _Connection(asyncio.Protocol):
             self.transport.close()
 
 
+def prioritise(nice: int) -> bool:
+    """Set this thread's nice value — the decider's, before it starts any other thread, so they all share
+    it (`risk_api.decider_nice`); whether it took effect. A priority the process may not take (no
+    CAP_SYS_NICE, RLIMIT_NICE too low) is logged and left."""
+    if nice == 0:
+        return False
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, nice)
+    except (PermissionError, OSError) as exc:
+        log.warning("risk_decider_priority_unchanged", nice=nice, error=type(exc).__name__,
+                    hint="grant CAP_SYS_NICE or raise RLIMIT_NICE (systemd: LimitNICE=), or set "
+                         "ATRIUM_RISK_API__DECIDER_NICE=0")
+        return False
+    log.info("risk_decider_prioritised", nice=os.getpriority(os.PRIO_PROCESS, 0))
+    return True
+
+
 def main(path: str) -> None:
     """The decider process (started by `atrium.serving`): serve until SIGTERM, then finish and commit what
     is in flight. SIGINT is ignored: Ctrl-C reaches the whole process group, and the decider must outlive
@@ -183,6 +200,7 @@ def main(path: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     settings = get_settings()
     configure_logging(settings.log_level, json_logs=settings.log_json)
+    prioritise(settings.risk_api.decider_nice)  # first: the threads started below inherit it
     if settings.risk_api.gil_switch_ms:
         sys.setswitchinterval(settings.risk_api.gil_switch_ms / 1000)
     db = get_db()

@@ -19,7 +19,6 @@ database gets a fresh one.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import threading
 
@@ -66,14 +65,6 @@ class DecisionLog:
         # The subject is the conflict key: a retry racing its original lands on the same writer, after it.
         return await self.committer.submit_async(lambda session: screen(session, event),
                                                  keys=((event.channel, event.subject_ref),), request=event)
-
-    def submit(self, event: RiskEventIn) -> asyncio.Future[DecisionRead]:
-        """`screen` without a coroutine: the running loop's future of the committed decision, for a server
-        that answers from callbacks (the decider) rather than a task per request."""
-        waiter: asyncio.Future[DecisionRead] = asyncio.get_running_loop().create_future()
-        self.committer.submit_future(lambda session: screen(session, event),
-                                     keys=((event.channel, event.subject_ref),), request=event, waiter=waiter)
-        return waiter
 
     def close(self) -> None:
         self.committer.close()
