@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from atrium.catalog import service as catalog
+from tests.web.browser.test_accessibility import _small_targets
 from tests.web.browser_support import PHONE, axe_violations, shoot, sign_in
 from tests.web.mobile import shell_support as shell
 from tests.web.mobile.factories import seed_customer
@@ -151,16 +152,6 @@ def audit_page(browser, live_server, db):  # type: ignore[no-untyped-def]
     context.close()
 
 
-_SMALL = """() => {
-  const out = [];
-  for (const el of document.querySelectorAll('a[href], button, input:not([type=hidden]), select, summary')) {
-    const r = el.getBoundingClientRect();
-    if (r.width === 0 || r.height === 0 || el.classList.contains('skip-link')) continue;
-    const size = `${Math.round(r.width)}x${Math.round(r.height)}`;
-    if (r.width < 44 || r.height < 44) out.push(el.outerHTML.slice(0, 90) + ' ' + size);
-  }
-  return out;
-}"""
 
 
 @pytest.mark.database_independent  # axe and page layout: the same on any database
@@ -180,7 +171,7 @@ def test_the_shell_pages_pass_axe_in_both_languages(audit_page, db, tmp_path, la
 
     def audit(name: str) -> None:
         problems[name] = [v for v in axe_violations(page) if v["impact"] in ("serious", "critical")]
-        small[name] = page.evaluate(_SMALL)
+        small[name] = _small_targets(page)
 
     for path in ("/", "/services", "/services?q=" + ("转账" if lang == "zh" else "transfer"),
                  "/go/life.partner_shop", "/identities", "/identities?need=merchant"):
