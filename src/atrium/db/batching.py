@@ -69,6 +69,10 @@ class CommitterStats:  # counters for a benchmark or a metrics endpoint
     applied_whole: int = 0  # batches that `apply_batch` applied in one go
     applied_fallback: int = 0  # batches `apply_batch` refused, re-run unit by unit
 
+    def count(self, size: int, failed: int) -> None:
+        self.batches, self.units = self.batches + 1, self.units + size
+        self.largest_batch, self.failed_units = max(self.largest_batch, size), self.failed_units + failed
+
     @property
     def mean_batch(self) -> float:
         return self.units / self.batches if self.batches else 0.0
@@ -299,11 +303,7 @@ class GroupCommitter:
         """The batch committed (or could not): free its keys, count it, answer its callers."""
         with self._lock:
             self._release(batch)
-            st = self.stats
-            st.batches += 1
-            st.units += len(batch)
-            st.largest_batch = max(st.largest_batch, len(batch))
-            st.failed_units += sum(1 for ok, _ in outcomes if not ok)
+            self.stats.count(len(batch), sum(1 for ok, _ in outcomes if not ok))
         # Only now, after COMMIT, does any caller learn its outcome.
         for item, (ok, value) in zip(batch, outcomes, strict=True):
             if ok:

@@ -37,9 +37,5 @@ class InlineCommitter(GroupCommitter):
         except Exception as exc:  # a batch that cannot commit: every unit learns why
             outcomes = [(False, exc)] * len(batch)
         with self._lock:
-            st = self.stats
-            st.batches += 1
-            st.units += len(batch)
-            st.largest_batch = max(st.largest_batch, len(batch))
-            st.failed_units += sum(1 for ok, _ in outcomes if not ok)
+            self.stats.count(len(batch), sum(1 for ok, _ in outcomes if not ok))
         return outcomes
