@@ -4,46 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, event, insert, select, update
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from atrium.db.batching import GroupCommitter
 from atrium.db.session import Database
-from atrium.kit.errors import BusinessRuleViolated
-
-probe_meta = MetaData()
-rows = Table("test_batching_rows", probe_meta, Column("name", String(40), primary_key=True),
-             Column("value", Integer, nullable=False))
-
-
-class NotEnough(BusinessRuleViolated):
-    code = "not-enough"
-
-
-@pytest.fixture()
-def store(db: Database) -> Iterator[Database]:
-    probe_meta.create_all(db.engine)
-    yield db
-    probe_meta.drop_all(db.engine)
-
-
-def committed(db: Database) -> dict[str, int]:
-    """What another connection sees: only committed rows (a reader: SQLite's write engine begins
-    IMMEDIATE and would wait for the writer)."""
-    with db.read_engine.connect() as conn:
-        return {r.name: r.value for r in conn.execute(select(rows))}
-
-
-def put(name: str, value: int = 1):  # type: ignore[no-untyped-def]
-    def fn(session: Session) -> str:
-        session.execute(insert(rows).values(name=name, value=value))
-        return name
-
-    return fn
+from tests.db.group_commit_support import NotEnough, committed, insert_all, put, rows
 
 
 def gated(committer: GroupCommitter) -> threading.Event:
@@ -171,14 +140,6 @@ def test_a_failed_commit_splits_the_batch_so_the_bad_unit_fails_alone(store: Dat
     finally:
         event.remove(Session, "before_commit", refuse)
     assert committed(store) == {"a": 1, "b": 1}
-
-
-def insert_all(session: Session, requests: list[tuple[str, int]]) -> list[str]:
-    """A set-wise `apply_batch`: one multi-row INSERT for the whole batch; refuses negative values."""
-    if any(value < 0 for _, value in requests):
-        raise NotEnough("a negative amount in the batch")
-    session.execute(insert(rows), [{"name": n, "value": v} for n, v in requests])
-    return [n for n, _ in requests]
 
 
 def test_apply_batch_posts_a_whole_batch_in_one_pass(store: Database) -> None:

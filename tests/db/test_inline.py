@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from atrium.db.inline import InlineCommitter
 from atrium.db.session import Database
-from tests.db.test_batching import NotEnough, committed, insert_all, put, store  # noqa: F401 (fixture)
+from tests.db.group_commit_support import NotEnough, committed, insert_all, put
 
 
-def test_a_batch_runs_in_the_callers_thread_and_commits_once(store: Database) -> None:  # noqa: F811
+def test_a_batch_runs_in_the_callers_thread_and_commits_once(store: Database) -> None:
     threads: set[str] = set()
 
     def where(name: str, value: int):  # type: ignore[no-untyped-def]
@@ -32,7 +32,7 @@ def test_a_batch_runs_in_the_callers_thread_and_commits_once(store: Database) ->
     gc.close()
 
 
-def test_a_failing_unit_rolls_back_alone(store: Database) -> None:  # noqa: F811
+def test_a_failing_unit_rolls_back_alone(store: Database) -> None:
     def bad(session: Session) -> str:
         put("ghost", 0)(session)
         raise NotEnough("no")
@@ -44,7 +44,7 @@ def test_a_failing_unit_rolls_back_alone(store: Database) -> None:  # noqa: F811
     assert committed(store) == {"a": 1, "b": 2}
 
 
-def test_prepare_and_apply_batch_take_the_whole_batch(store: Database) -> None:  # noqa: F811
+def test_prepare_and_apply_batch_take_the_whole_batch(store: Database) -> None:
     prepared: list[list[tuple[str, int]]] = []
 
     def tripled(requests: list[tuple[str, int]]) -> list[tuple[str, int]]:
@@ -58,7 +58,7 @@ def test_prepare_and_apply_batch_take_the_whole_batch(store: Database) -> None: 
     assert committed(store) == {f"p{i}": 3 * i for i in range(3)}
 
 
-def test_it_has_no_writer_thread_and_refuses_queued_work(store: Database) -> None:  # noqa: F811
+def test_it_has_no_writer_thread_and_refuses_queued_work(store: Database) -> None:
     gc = InlineCommitter(store)
     assert gc._threads == []
     with pytest.raises(RuntimeError, match="run_now"):
