@@ -19,8 +19,8 @@ def benchmark(
     json_out: Path = typer.Option(None, "--json", help="write the results as JSON here"),
     scores_out: Path = typer.Option(None, "--scores", help="write fold,TRANSACTION_ID,score here"),
     baseline: bool = typer.Option(
-        False, "--baseline", help="also train the book's random forest on its 15 inputs, same folds and "
-        "metrics: a reference measured on the same days (a few minutes more)"),
+        False, "--baseline", help="also train the book's random forest and balanced bagging on its 15 "
+        "inputs, same folds and metrics: references measured on the same days (several minutes more)"),
 ) -> None:
     """Replay transactions through the decision path with the book's protocol; print AUC ROC, AP and
     Card Precision@100 per fold, and the per-decision latency."""
@@ -52,15 +52,15 @@ def benchmark(
                 bar.update(tasks[stage], completed=done, total=total)  # type: ignore[arg-type]
 
             result = run(transactions, cfg, tick)
-            reference = (book.run(transactions, make_folds(cfg.protocol, cfg.train_start, cfg.folds),
-                                  delay_days=cfg.label_delay_days, progress=tick)
-                         if baseline else None)
+            references = (book.run(transactions, make_folds(cfg.protocol, cfg.train_start, cfg.folds),
+                                   delay_days=cfg.label_delay_days, progress=tick)
+                          if baseline else None)
     except (DataError, ProtocolError) as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from error
-    doc = report.document(result, transactions, cfg, time.perf_counter() - started, reference)
+    doc = report.document(result, transactions, cfg, time.perf_counter() - started, references)
     console.print(report.table(doc))
-    if reference:
+    if references:
         console.print(report.baseline_table(doc))
     console.print(report.summary(doc))
     if json_out:

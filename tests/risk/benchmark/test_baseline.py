@@ -1,11 +1,12 @@
-"""The book's reference model on the same folds (`--baseline`): its 15 inputs against a row-by-row
-reading of the book's definitions and against the handbook's own transformed table; the forest's run
-through the same selection and metric code; the CLI's report."""
+"""The book's reference models on the same folds (`--baseline`): their 15 inputs against a row-by-row
+reading of the book's definitions and against the handbook's own transformed table; the forest's and the
+balanced bagging's runs through the same selection and metric code; the CLI's report."""
 
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -120,7 +121,9 @@ def test_the_forest_runs_each_fold_through_the_same_selection_and_metrics(stream
     folds = make_folds("prequential", "2031-03-26", 2)
     grid = ({"max_depth": 3, "n_estimators": 5}, {"max_depth": 8, "n_estimators": 10})
     seen: list[tuple[str, int, int]] = []
-    out = baseline.run(data, folds, grid=grid, jobs=1, progress=lambda *a: seen.append(a))
+    [out] = baseline.run(data, folds, models=(replace(baseline.FOREST, grid=grid),), jobs=1,
+                         progress=lambda *a: seen.append(a))
+    assert out["key"] == "random_forest"
     assert [f["train"] for f in out["folds"]] == ["2031-03-26..04-01", "2031-04-02..08"]
     for fold in out["folds"]:
         assert fold["params"] in [dict(p) for p in grid]
@@ -128,19 +131,65 @@ def test_the_forest_runs_each_fold_through_the_same_selection_and_metrics(stream
         assert len(fold["validation"]["candidates"]) == 2
         assert 0.5 < fold["auc"] <= 1 and 0 < fold["ap"] <= 1 and 0 <= fold["cp100"] <= 1
     assert out["auc"] == pytest.approx(np.mean([f["auc"] for f in out["folds"]]))
-    assert seen[-1] == ("baseline: fold 1", 3, 3)
+    assert seen[-1] == ("random forest: fold 1", 3, 3)
     assert baseline.ratio(0.3, 0.25) == pytest.approx(1.2) and baseline.ratio(0.3, math.nan) is None
 
 
-def test_the_cli_reports_the_forest_beside_the_decision_path(stream: Path, tmp_path: Path) -> None:
+def test_the_balanced_bagging_undersamples_each_tree_s_sample_to_the_chosen_ratio(stream: Path) -> None:
+    data = read_transactions(stream)
+    folds = make_folds("prequential", "2031-03-26", 2)
+    grid = ({"sampling_strategy": 0.1}, {"sampling_strategy": 1.0})
+    [out] = baseline.run(data, folds, models=(replace(baseline.BALANCED_BAGGING, grid=grid),), jobs=1)
+    assert out["key"] == "balanced_bagging" and out["grid"] == [dict(p) for p in grid]
+    for fold in out["folds"]:
+        assert fold["params"] in [dict(p) for p in grid]
+        assert [c["params"] for c in fold["validation"]["candidates"]] == [dict(p) for p in grid]
+        assert 0.5 < fold["auc"] <= 1 and 0 < fold["ap"] <= 1 and 0 <= fold["cp100"] <= 1
+    # The model is the book's: 100 trees of depth 20, each fitted on a sample with `ratio` frauds per
+    # genuine transaction.
+    lo, hi = (int(np.searchsorted(data.day, d)) for d in (folds[0].window.train_start,
+                                                          folds[0].window.train_start + 7))
+    X, y = baseline.book_features(data)[lo:hi], data.fraud[lo:hi]
+    model = baseline.BALANCED_BAGGING.build({"sampling_strategy": 0.5}, 1, y).fit(X, y)
+    assert len(model.estimators_) == 100
+    assert all(e[-1].get_depth() <= 20 for e in model.estimators_)
+    for tree, drawn in zip(model.estimators_[:5], model.estimators_samples_[:5], strict=True):
+        kept = y[drawn][tree[0].sample_indices_]  # each tree: its bootstrap's frauds, twice as many genuine
+        assert kept.sum() == y[drawn].sum() > 0 and (kept == 0).sum() == int(kept.sum() / 0.5)
+    # A sample richer in fraud than asked for keeps every genuine transaction; one without fraud keeps one.
+    assert baseline._genuine_kept(0.5, np.array([0] * 10 + [1] * 3)) == {0: 6}
+    assert baseline._genuine_kept(0.1, np.array([0] * 10 + [1] * 3)) == {0: 10}
+    assert baseline._genuine_kept(0.5, np.array([0] * 10)) == {0: 1}
+
+
+def test_a_training_week_without_fraud_gives_a_model_that_scores_nothing(stream: Path) -> None:
+    data = read_transactions(stream)
+    book = baseline._Book(data, baseline.book_features(data), baseline.BALANCED_BAGGING, 1)
+    genuine_only = np.flatnonzero(data.fraud == 0)
+    day = int(data.day[genuine_only[0]])
+    fraud_days = set(data.day[data.fraud == 1].tolist())
+    quiet = next((d for d in range(int(data.day[0]), int(data.day[-1]) - 6)
+                  if not fraud_days & set(range(d, d + 7))), None)
+    if quiet is None:  # the synthetic stream has frauds every week: make a week without any
+        data.fraud[(data.day >= day) & (data.day < day + 7)] = 0
+        quiet = day
+    model = book.fit(quiet, {"sampling_strategy": 0.5})
+    assert not baseline._fraud_probability(model, book.X[:50]).any()
+
+
+def test_the_cli_reports_the_book_s_models_beside_the_decision_path(stream: Path, tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     args = ["risk", "benchmark", "--data", str(stream), "--protocol", "single", "--train-start",
             "2031-04-16", "--json", str(out), "--baseline"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "the book's random forest on its 15 inputs" in result.output and "×" in result.output
+    assert "the book's models on its 15 inputs" in result.output and "×" in result.output
+    assert "book's balanced bagging" in result.output
     doc = json.loads(out.read_text())
-    b = doc["baseline"]
-    assert b["features"] == list(baseline.FEATURES) and len(b["grid"]) == len(baseline.FOREST_GRID)
-    assert b["folds"][0]["test"] == doc["folds"][0]["test"]
-    assert b["ratio"]["ap"] == pytest.approx(doc["ap"] / b["ap"])
+    forest, bagging = doc["baselines"]
+    assert forest["key"] == "random_forest" and bagging["key"] == "balanced_bagging"
+    assert forest["features"] == list(baseline.FEATURES) and len(forest["grid"]) == len(baseline.FOREST_GRID)
+    assert len(bagging["grid"]) == len(baseline.BAGGING_GRID)
+    for b in (forest, bagging):
+        assert b["folds"][0]["test"] == doc["folds"][0]["test"]
+        assert b["ratio"]["ap"] == pytest.approx(doc["ap"] / b["ap"])

@@ -23,8 +23,9 @@ BOOK_BEST = {"auc": 0.879, "ap": 0.687, "cp100": 0.305}
 
 
 def document(result: BenchResult, data: Transactions, cfg: BenchConfig, wall_seconds: float,
-             baseline: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The run's JSON document; `baseline` is `baseline.run`'s summary when it was measured too."""
+             baselines: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The run's JSON document; `baselines` is `baseline.run`'s summaries (one per book model) when they
+    were measured too, each with the decision path's ratio to it per metric."""
     import lightgbm
     import sklearn
 
@@ -64,8 +65,8 @@ def document(result: BenchResult, data: Transactions, cfg: BenchConfig, wall_sec
                  "last_day": day_to_iso(data.last_day)},
         "grid": [dict(p) for p in cfg.grid],
         "book_best": BOOK_BEST,
-        **({"baseline": {**baseline, "ratio": {m: ratio(doc[m], baseline[m]) for m in METRICS}}}
-           if baseline else {}),
+        **({"baselines": [{**b, "ratio": {m: ratio(doc[m], b[m]) for m in METRICS}} for b in baselines]}
+           if baselines else {}),
         "environment": {"python": platform.python_version(), "lightgbm": lightgbm.__version__,
                         "numpy": np.__version__, "scikit_learn": sklearn.__version__, "cpus": os.cpu_count()},
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -106,17 +107,26 @@ def table(doc: dict[str, Any]) -> Any:
     return t
 
 
+_SHORT = {"random_forest": "book's forest", "balanced_bagging": "book's balanced bagging"}
+
+
 def baseline_table(doc: dict[str, Any]) -> Any:
-    """The decision path against the book's forest measured on the same folds (`--baseline`)."""
+    """The decision path against the book's models measured on the same folds (`--baseline`)."""
     from rich.table import Table
 
-    b = doc["baseline"]
-    t = Table(title="Same folds, same metrics: the book's random forest on its 15 inputs")
-    for column in ("metric", "decision path", "book's forest", "ratio", "book best, its own days"):
-        t.add_column(column, justify="left" if column == "metric" else "right", no_wrap=True)
+    books = doc["baselines"]
+    t = Table(title="Same folds, same metrics: the book's models on its 15 inputs")
+    t.add_column("metric", no_wrap=True)
+    t.add_column("decision path", justify="right", no_wrap=True)
+    for b in books:
+        t.add_column(_SHORT.get(b["key"], b["key"]), justify="right", no_wrap=True)
+        t.add_column("ratio", justify="right", no_wrap=True)
+    t.add_column("book best, its own days", justify="right", no_wrap=True)
     for metric, name in zip(METRICS, ("AUC ROC", "AP", "CP@100"), strict=True):
-        ours, theirs = (f"{_f(d[metric])} ± {_f(d[metric + '_std'])}" for d in (doc, b))
-        t.add_row(name, ours, theirs, _r(b["ratio"][metric]), _f(BOOK_BEST[metric]))
+        cells = [f"{_f(doc[metric])} ± {_f(doc[metric + '_std'])}"]
+        for b in books:
+            cells += [f"{_f(b[metric])} ± {_f(b[metric + '_std'])}", _r(b["ratio"][metric])]
+        t.add_row(name, *cells, _f(BOOK_BEST[metric]))
     return t
 
 
