@@ -150,7 +150,7 @@ def test_the_balanced_bagging_undersamples_each_tree_s_sample_to_the_chosen_rati
     lo, hi = (int(np.searchsorted(data.day, d)) for d in (folds[0].window.train_start,
                                                           folds[0].window.train_start + 7))
     X, y = baseline.book_features(data)[lo:hi], data.fraud[lo:hi]
-    model = baseline.BALANCED_BAGGING.build({"sampling_strategy": 0.5}, 1, y).fit(X, y)
+    model = baseline.BALANCED_BAGGING.build({"sampling_strategy": 0.5}, 1).fit(X, y)
     assert len(model.estimators_) == 100
     assert all(e[-1].get_depth() <= 20 for e in model.estimators_)
     for tree, drawn in zip(model.estimators_[:5], model.estimators_samples_[:5], strict=True):

@@ -61,13 +61,13 @@ BAGGING_GRID: Final[tuple[Mapping[str, Any], ...]] = tuple(
 _SEED: Final = 0
 
 
-def _forest(params: Mapping[str, Any], jobs: int, y: np.ndarray) -> Any:
+def _forest(params: Mapping[str, Any], jobs: int) -> Any:
     from sklearn.ensemble import RandomForestClassifier
 
     return RandomForestClassifier(**params, random_state=_SEED, n_jobs=jobs)
 
 
-def _balanced_bagging(params: Mapping[str, Any], jobs: int, y: np.ndarray) -> Any:
+def _balanced_bagging(params: Mapping[str, Any], jobs: int) -> Any:
     """The book's balanced bagging: each tree's bootstrap sample keeps its frauds and `sampling_strategy`
     (frauds per genuine transaction) sets how many genuine ones it keeps, as imbalanced-learn's float
     ratio does — except that a sample already richer in fraud than asked for (other data than the book's, or
@@ -96,8 +96,7 @@ class BookModel:
     key: str
     name: str
     grid: tuple[Mapping[str, Any], ...]
-    # (params, jobs, the training labels) → an unfitted scikit-learn classifier
-    build: Callable[[Mapping[str, Any], int, np.ndarray], Any]
+    build: Callable[[Mapping[str, Any], int], Any]  # (params, jobs) → an unfitted scikit-learn classifier
 
 
 FOREST: Final = BookModel("random_forest", "the book's random forest on its 15 baseline inputs (the amount "
@@ -219,7 +218,7 @@ class _Book:
         lo, hi = self.rows(train_start, train_start + 7)
         y = self.data.fraud[lo:hi]
         one_class = len(np.unique(y)) < 2
-        model = DummyClassifier(strategy="prior") if one_class else self.model.build(params, self.jobs, y)
+        model = DummyClassifier(strategy="prior") if one_class else self.model.build(params, self.jobs)
         return model.fit(self.X[lo:hi], y)
 
     def scores(self, model: Any, test_start: int, lo: int) -> np.ndarray:
