@@ -196,6 +196,11 @@ class RiskApiSettings(BaseModel):
     # CAP_SYS_NICE or a raised RLIMIT_NICE (systemd: LimitNICE=, Nice=); without it the decider logs a
     # warning and keeps the default priority. 0: leave it.
     decider_nice: int = Field(default=-10, ge=-20, le=19)
+    # The decider logs and commits its decisions in a process of its own (atrium.risk.endpoints.log_writer):
+    # it decides the next batch while the last one commits, on the other core. False: in its own thread.
+    log_writer: bool = True
+    # Batches sent to the log writer and not yet committed; the decider waits past this many.
+    log_writer_in_flight: int = Field(default=2, ge=1, le=16)
     # The decider's Unix socket, set for the workers by `atrium serve`; unset: each worker decides itself.
     decider_socket: str | None = Field(default=None, max_length=100)
     # The server's GIL hand-over interval (sys.setswitchinterval), set by create_app. The event loop,

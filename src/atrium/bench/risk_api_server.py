@@ -49,8 +49,9 @@ class RiskServer:
         raise RuntimeError("the server did not answer /api/v1/health in time")
 
     def cpu_seconds(self) -> float:
-        """utime + stime of the server and its worker processes (Linux /proc)."""
-        return sum(process_cpu_seconds(pid) for pid in (self.proc.pid, *_children(self.proc.pid)))
+        """utime + stime of the server and all its processes — workers, the decider, its log writer (Linux
+        /proc)."""
+        return sum(process_cpu_seconds(pid) for pid in (self.proc.pid, *_descendants(self.proc.pid)))
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -76,3 +77,12 @@ def _children(pid: int) -> list[int]:
         return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
         return []
+
+
+def _descendants(pid: int) -> list[int]:
+    found, stack = [], _children(pid)
+    while stack:
+        child = stack.pop()
+        found.append(child)
+        stack.extend(_children(child))
+    return found

@@ -87,13 +87,15 @@ class Database:
                 time.sleep(0.005 * 2**attempt)
         raise AssertionError("unreachable")
 
-    def checkpoint_in_background(self, interval_ms: float, restart_mb: int) -> bool:
+    def checkpoint_in_background(self, interval_ms: float, restart_mb: int, *, thread: bool = True) -> bool:
         """A serving process's SQLite WAL checkpoints on a thread of their own (`atrium.db.checkpoint`),
         started once; returns whether it runs (not for PostgreSQL, an in-memory database or
         `interval_ms` 0). The process's connections then checkpoint inside a COMMIT only past twice the
         restart size — a cap for a writer so busy that the thread's restart never gets the lock. Batch
         jobs (`atrium demo seed`, `migrate`) do not call this: one writer and no readers suit SQLite's
-        own checkpoints, and there a busy writer did starve the thread (a 758 MB log after seeding)."""
+        own checkpoints, and there a busy writer did starve the thread (a 758 MB log after seeding).
+        `thread=False`: the pragma only, for a process writing beside one that runs the thread (the risk
+        decider's log writer)."""
         if self._file is None or interval_ms <= 0:
             return False
         if self.checkpointer is None:
@@ -101,6 +103,8 @@ class Database:
             self._pragmas["wal_autocheckpoint"] = 2 * restart_pages
             self.engine.dispose()  # pooled connections reopen with the pragma
             self.read_engine.dispose()
+            if not thread:
+                return False
             self.checkpointer = WalCheckpointer(self._file, interval_s=interval_ms / 1000,
                                                 restart_frames=restart_pages)
             self.checkpointer.start()

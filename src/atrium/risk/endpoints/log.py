@@ -45,11 +45,12 @@ class DecisionLog:
         self.committer = committer(
             db, max_batch=settings.max_batch, max_wait_ms=settings.max_wait_ms,
             writers=1 if db.is_sqlite else settings.pg_writers, name="risk-decision-log",
-            prepare_batch=self._decide, apply_batch=log_many,
+            prepare_batch=self.decide, apply_batch=log_many,
         )
 
-    def _decide(self, events: list[RiskEventIn]) -> DecidedBatch:
-        """A batch's decisions, made before its transaction (in a read transaction of their own)."""
+    def decide(self, events: list[RiskEventIn]) -> DecidedBatch:
+        """A batch's decisions, made before its transaction (in a read transaction of their own): the
+        group commit's first step, and the decider's when its log writer logs them (`decider_process`)."""
         with self.db.read_session() as session:
             return decide_many(session, events, inline=self.inline)
 

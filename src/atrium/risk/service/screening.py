@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager, suppress
@@ -144,6 +144,14 @@ class DecidedBatch:
     cache: state.FeatureCache
     observed: bool  # the state observed the events (False: it stayed busy, so the log will tell it)
 
+    def followed_up(self) -> dict[int, Decision]:
+        """The decisions `write_decided` acts on (cases, alerts), by their index in the batch."""
+        return {i: d for i, d in enumerate(self.decisions) if d.outcome in FOLLOWED_UP}
+
+    def reads(self, case_ids: Mapping[int, str | None]) -> list[DecisionRead]:
+        """The batch's answers once it is logged (`case_ids`: what `write_decided` returned)."""
+        return [views.logged_read(values, case_id=case_ids.get(i)) for i, values in enumerate(self.rows)]
+
 
 def decide_many(session: Session, events: Sequence[RiskEventIn], *, inline: bool = False) -> DecidedBatch:
     """Decide `events` (`screen_many`'s first step); `session` is only read. `inline`: run the engine in
@@ -177,9 +185,7 @@ def log_many(session: Session, batch: DecidedBatch) -> list[DecisionRead]:
     transaction logs the same decisions again. Raises `BatchRefused` if another process decided one of
     the subjects meanwhile (the batch is then screened one by one, which replays it)."""
     try:
-        positions = repository.insert_decisions(session, batch.rows)
-        if len(positions) != len(batch.rows):
-            raise BatchRefused("a subject was decided meanwhile")
+        positions, case_ids = write_decided(session, batch.rows, batch.followed_up())
         if batch.observed:
             batch.cache.logged(session, positions)
         else:  # the state never saw them: it reads them from the log like anyone else's (rule 2)
@@ -189,13 +195,21 @@ def log_many(session: Session, batch: DecidedBatch) -> list[DecisionRead]:
         if batch.observed:
             batch.cache.invalidate()  # the state observed events that are not (all) logged
         raise
-    reads = []
-    for values, decision in zip(batch.rows, batch.decisions, strict=True):
-        case_id = None
-        if decision.outcome in FOLLOWED_UP:
-            case_id = _follow_up(session, RiskDecision(**values), decision)
-        reads.append(views.logged_read(values, case_id=case_id))
-    return reads
+    return batch.reads(case_ids)
+
+
+def write_decided(session: Session, rows: Sequence[dict[str, Any]],
+                  followed_up: Mapping[int, Decision]) -> tuple[dict[str, int], dict[int, str | None]]:
+    """Insert a decided batch's rows and act on those that call for it (`followed_up`, by index: a case, an
+    alert); returns the rows' positions (decision id → seq) and the cases opened (index → case id). Raises
+    `BatchRefused` if another process decided one of the subjects meanwhile. What `log_many` writes, and
+    all the decider's log writer does (`atrium.risk.endpoints.log_writer`): it touches no feature state."""
+    positions = repository.insert_decisions(session, rows)
+    if len(positions) != len(rows):
+        raise BatchRefused("a subject was decided meanwhile")
+    case_ids = {i: _follow_up(session, RiskDecision(**rows[i]), decision)
+                for i, decision in followed_up.items()}
+    return positions, case_ids
 
 
 def _decide_many(session: Session, cache: state.FeatureCache, config: Setup, events: list[RiskEvent],

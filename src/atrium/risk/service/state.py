@@ -251,6 +251,12 @@ class FeatureCache:
             session.info[_OWN][row_id].readers.add(self)
         self._written.extend(sorted(positions.values()))
 
+    def committed(self, positions: dict[str, int]) -> None:
+        """Rows another process (the decider's log writer) logged and committed for this one, whose events
+        the state already observed (rule 4): as `logged`, with nothing left to roll back. Safe without the
+        lock."""
+        self._written.extend(sorted(positions.values()))
+
     def _tail(self, session: Session, now: float, gap_timeout: float) -> int:
         """Observe what other processes logged since the last read; how many log rows were read."""
         self._events.expire(now, gap_timeout)
