@@ -19,8 +19,9 @@ class RiskServer:
     def __init__(self, app: str, database_url: str, workers: int, env: dict[str, str], port: int,
                  log_path: Path) -> None:
         self.port = port
-        full_env = dict(os.environ, ATRIUM_DATABASE_URL=database_url, ATRIUM_LOG_LEVEL="WARNING",
-                        ATRIUM_ENV="development", **env)
+        # The variant's environment wins (a variant may raise the log level, say).
+        full_env = {**os.environ, "ATRIUM_DATABASE_URL": database_url, "ATRIUM_LOG_LEVEL": "WARNING",
+                    "ATRIUM_ENV": "development", **env}
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(  # noqa: S603

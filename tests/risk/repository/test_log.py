@@ -98,3 +98,13 @@ def test_the_log_keeps_the_features_with_a_value_and_reads_back_the_whole_vector
     assert older["card_count_1h"] != older["card_count_1h"] and older["amount"] == 5.0
     assert repository.has_features(loaded) and repository.has_features(RiskDecision(features={"amount": 5}))
     assert not repository.has_features(RiskDecision(features={}))  # the engine failed
+
+
+@pytest.mark.parametrize("size", [1, 3, 40])
+def test_decided_subjects_finds_any_subject_decided_before_in_its_channel(session: Any, size: int) -> None:
+    repository.insert_decisions(session, [_row(1), _row(2, channel="transfer", subject_ref="tx-shared")])
+    fresh = [("card", f"new-{i}") for i in range(size)]
+    assert not repository.decided_subjects(session, fresh)
+    assert repository.decided_subjects(session, [*fresh, ("card", "tx-1")])
+    assert not repository.decided_subjects(session, [("card", "tx-shared")])  # another channel's subject
+    assert repository.decided_subjects(session, [*fresh, ("transfer", "tx-shared")])

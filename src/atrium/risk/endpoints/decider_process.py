@@ -60,6 +60,8 @@ class DeciderServer:
         self._subjects: set[tuple[str, str]] = set()  # their subjects
         self._redo: list[list[tuple[_Connection, int, RiskEventIn]]] = []  # failed or skipped: run here
         self._scheduled = False
+        self.batches = 0  # batches taken from the queue (their mean size tells how much each COMMIT carries)
+        self.taken = 0  # decisions in them
         self.written = 0  # batches the writer committed
         self.redone = 0  # batches it did not, run here instead
 
@@ -129,6 +131,8 @@ class DeciderServer:
         if writer is not None and not self._subjects.isdisjoint(_subjects(batch)):
             self._pending[:0] = batch  # a retry of a subject in flight: after its COMMIT, here
             return
+        self.batches += 1
+        self.taken += len(batch)
         if self._pending:  # after this batch is handed over or answered and the next frames are read
             self._schedule()
         if writer is None:
@@ -349,7 +353,9 @@ def main(path: str) -> None:
         await stop.wait()
         await server.stop()
         decision_log.close()
-        log.info("risk_decider_stopped", answered=server.answered)
+        log.info("risk_decider_stopped", answered=server.answered, batches=server.batches,
+                 mean_batch=round(server.taken / max(1, server.batches), 1), written=server.written,
+                 redone=server.redone)
 
     try:
         asyncio.run(serve())

@@ -8,7 +8,8 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, or_, select, update
+from sqlalchemy import Row, String, any_, bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -76,6 +77,11 @@ _EVENT = [_LOG[c.key] for c in EVENT_COLUMNS]
 _STAMP = select(RiskRevision.__table__.c.stamp).where(RiskRevision.__table__.c.id == REVISION_ROW)
 _DECIDED = select(_LOG.seq).where(_LOG.channel == bindparam("channel"),
                                   _LOG.subject_ref.in_(bindparam("refs", expanding=True))).limit(1)
+# PostgreSQL: one array parameter, so the text is the same for any batch size and psycopg prepares it once
+# (an IN list of 30 was planned on every batch: 0.67 ms of planning for 0.14 ms of index scan).
+_DECIDED_ANY = select(_LOG.seq).where(
+    _LOG.channel == bindparam("channel"),
+    _LOG.subject_ref == any_(bindparam("refs", type_=postgresql.ARRAY(String)))).limit(1)
 _ENTITY_EVENTS = {kind: select(*_EVENT).where(_LOG[column.key].in_(bindparam("keys", expanding=True)),
                                               _LOG.occurred_at > bindparam("since"))
                   for kind, column in ENTITY_COLUMN.items()}
@@ -134,7 +140,8 @@ def decided_subjects(session: Session, subjects: Collection[tuple[str, str]]) ->
     for channel, ref in subjects:
         by_channel.setdefault(channel, []).append(ref)
     connection = session.connection()
-    return any(connection.execute(_DECIDED, {"channel": channel, "refs": refs}).first() is not None
+    statement = _DECIDED_ANY if connection.dialect.name == "postgresql" else _DECIDED
+    return any(connection.execute(statement, {"channel": channel, "refs": refs}).first() is not None
                for channel, refs in by_channel.items())
 
 
