@@ -28,6 +28,8 @@ from atrium.risk.service.screening import DecidedBatch
 
 log = get_logger("atrium.risk.decider")
 
+WriterFactory = Callable[[Callable[[Acknowledgement], None]], LogWriter]  # on_ack → a writer (tests)
+
 
 class DeciderServer:
     """Answers workers' SCREEN frames with the decision log (the module docstring).
@@ -43,8 +45,7 @@ class DeciderServer:
     inline). No thread: in one interpreter each hand-over between threads waits for the interpreter lock
     (measured in docs/risk.md, "The decider's wire" and "One thread")."""
 
-    def __init__(self, path: str, *, writer: bool | Callable[[Callable[[Acknowledgement], None]], LogWriter]
-                 = False) -> None:
+    def __init__(self, path: str, *, writer: bool | WriterFactory = False) -> None:
         self.path = path
         self._server: asyncio.Server | None = None
         self._pending: list[tuple[_Connection, int, RiskEventIn]] = []
