@@ -31,7 +31,10 @@ and it learns of every committed event, as follows:
    — a rollback drops the state as in rule 2 — and their positions, which the tail then skips instead of
    reading this process's own writes back. Until the batch commits, another writer thread of the process
    deciding meanwhile counts those events too: they are committed but for a rollback, which drops the
-   state. If anything fails between observing and registering, the batch drops the state itself.
+   state. If anything fails between observing and registering, the batch drops the state itself. The
+   decider's log writer (another process) commits the batch instead: its positions are registered once it
+   acknowledged the COMMIT (`committed`), the tail may meanwhile read those rows back (observing them is
+   idempotent), and a batch it did not write drops the state.
 
 Why it is correct after a restart: a new process starts with nothing loaded and its position at the log's
 end (positions missing just below the end are taken as gaps: transactions in flight at start), so every
