@@ -31,10 +31,8 @@ and it learns of every committed event, as follows:
    — a rollback drops the state as in rule 2 — and their positions, which the tail then skips instead of
    reading this process's own writes back. Until the batch commits, another writer thread of the process
    deciding meanwhile counts those events too: they are committed but for a rollback, which drops the
-   state. If anything fails between observing and registering, the batch drops the state itself. The
-   decider's log writer (another process) commits the batch instead: its positions are registered once it
-   acknowledged the COMMIT (`committed`), the tail may meanwhile read those rows back (observing them is
-   idempotent), and a batch it did not write drops the state.
+   state. If anything fails between observing and registering, the batch drops the state itself. (The
+   decider's log writer: `committed` once it acknowledged the COMMIT; a batch it did not write drops it.)
 
 Why it is correct after a restart: a new process starts with nothing loaded and its position at the log's
 end (positions missing just below the end are taken as gaps: transactions in flight at start), so every
@@ -255,9 +253,7 @@ class FeatureCache:
         self._written.extend(sorted(positions.values()))
 
     def committed(self, positions: dict[str, int]) -> None:
-        """Rows another process (the decider's log writer) logged and committed for this one, whose events
-        the state already observed (rule 4): as `logged`, with nothing left to roll back. Safe without the
-        lock."""
+        """`logged` for rows another process (the decider's log writer) committed: nothing to roll back."""
         self._written.extend(sorted(positions.values()))
 
     def _tail(self, session: Session, now: float, gap_timeout: float) -> int:
