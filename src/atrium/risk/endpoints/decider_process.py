@@ -129,7 +129,8 @@ class DeciderServer:
 
         decisions = decision_log.current(inline=True)
         batch, self._pending = self._pending[:decisions.max_batch], self._pending[decisions.max_batch:]
-        if writer is not None and not self._subjects.isdisjoint(_subjects(batch)):
+        subjects = _subjects(batch)
+        if writer is not None and not self._subjects.isdisjoint(subjects):
             self._pending[:0] = batch  # a retry of a subject in flight: after its COMMIT, here
             return
         self.batches += 1
@@ -147,8 +148,8 @@ class DeciderServer:
             return
         number = next(self._numbers)
         if writer.send(number, decided.rows, decided.followed_up()):
-            self._flight.append(_Flight(number, batch, decided))
-            self._subjects.update(_subjects(batch))
+            self._flight.append(_Flight(number, batch, decided, subjects))
+            self._subjects.update(subjects)
         else:  # the writer is gone: the state observed a batch that is not logged; here, after the rest
             decided.cache.invalidate()
             self._redo.append(batch)
@@ -175,10 +176,8 @@ class DeciderServer:
 
     def _acknowledged(self, ack: Acknowledgement) -> None:
         """The writer's answer for the oldest batch in flight: answer its callers, or run it here."""
-        flight = self._flight.popleft()
-        if flight.number != ack.number:  # pragma: no cover - the writer's end checks the order
-            raise RuntimeError(f"acknowledgement {ack.number} for batch {flight.number}")
-        self._subjects.difference_update(_subjects(flight.batch))
+        flight = self._flight.popleft()  # in order: the writer's end checks it
+        self._subjects.difference_update(flight.subjects)
         if ack.status == WRITTEN:
             self.written += 1
             if flight.decided.observed:
@@ -231,6 +230,7 @@ class _Flight:
     number: int
     batch: list[tuple[_Connection, int, RiskEventIn]]
     decided: DecidedBatch
+    subjects: set[tuple[str, str]]
 
 
 def _subjects(batch: list[tuple[_Connection, int, RiskEventIn]]) -> set[tuple[str, str]]:
