@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,19 +21,14 @@ class ReadSession(Session):
     """A session that cannot write: a GET endpoint gets this type, so a stray write fails loudly.
 
     The ORM check below catches pending objects; the database enforces the rest (a Core `update()` or
-    `text()` statement): a READ ONLY transaction on PostgreSQL, a `query_only` connection on SQLite.
+    `text()` statement): a READ ONLY transaction on PostgreSQL (`Database.read_engine`), a `query_only`
+    connection on SQLite.
     """
 
     def flush(self, objects=None) -> None:  # type: ignore[no-untyped-def]
         if self.new or self.dirty or self.deleted:
             raise RuntimeError("a read-only session cannot write")
         super().flush(objects)
-
-
-@event.listens_for(ReadSession, "after_begin")
-def _read_only_transaction(session: Session, transaction, connection) -> None:  # type: ignore[no-untyped-def]
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("SET TRANSACTION READ ONLY")
 
 
 class Database:
@@ -47,9 +42,11 @@ class Database:
         self._pragmas: dict[str, int] = {}  # extra pragmas for new SQLite connections (both engines)
         self.engine: Engine = make_engine(url, echo=echo, pool_size=pool_size, pragmas=self._pragmas)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        # PostgreSQL: the same pool, its transactions begun READ ONLY by the driver (`BEGIN READ ONLY`, one
+        # command) rather than by a `SET TRANSACTION READ ONLY` after BEGIN: one round trip less per read.
         self.read_engine: Engine = (
             make_engine(url, echo=echo, read_only=True, pragmas=self._pragmas) if self.is_sqlite
-            else self.engine
+            else self.engine.execution_options(postgresql_readonly=True)
         )
         self.checkpointer: WalCheckpointer | None = None
         self._write = sessionmaker(self.engine, expire_on_commit=False)
@@ -115,7 +112,7 @@ class Database:
             self.checkpointer.stop()
             self.checkpointer = None
         self.engine.dispose()
-        if self.read_engine is not self.engine:
+        if self.is_sqlite:  # on PostgreSQL the read engine shares the engine's pool
             self.read_engine.dispose()
 
 
